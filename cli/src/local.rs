@@ -1,0 +1,62 @@
+//! First-run defaults for `cairn serve`: a throwaway PostgreSQL under `.cairn/` when
+//! `DATABASE_URL` is unset, and a local secret key kept beside it.
+
+use std::path::Path;
+
+use anyhow::Context;
+use shared::localpg::{self, LocalPostgres};
+
+/// Where local state lives (relative to the working directory).
+pub const STATE_DIR: &str = ".cairn";
+
+/// Starts (or reuses) the local cluster and returns its `DATABASE_URL`.
+pub async fn ensure_database(state: &Path) -> anyhow::Result<String> {
+    let data = state.join("pg");
+    let port_file = state.join("pg.port");
+    std::fs::create_dir_all(state)?;
+    let port: u16 = match std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse().ok()) {
+        Some(p) => p,
+        None => {
+            let p = localpg::free_port()?;
+            std::fs::write(&port_file, p.to_string())?;
+            p
+        }
+    };
+    let pg = if data.join("postmaster.pid").exists() && tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        None
+    } else {
+        let _ = std::fs::remove_file(data.join("postmaster.pid"));
+        Some(LocalPostgres::start(&data, port).context("starting the local PostgreSQL")?)
+    };
+    let admin = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let exists: bool = {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&admin).await.context("connecting to the local PostgreSQL")?;
+        let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = 'cairn')")
+            .fetch_one(&mut conn)
+            .await?;
+        if !exists {
+            sqlx::query("create database cairn").execute(&mut conn).await?;
+        }
+        exists
+    };
+    let _ = (pg, exists);
+    Ok(format!("postgres://postgres@127.0.0.1:{port}/cairn"))
+}
+
+/// The local secret key (64 hex), made on first use and kept in `.cairn/secret.key`.
+pub fn ensure_secret_key(state: &Path) -> anyhow::Result<String> {
+    let file = state.join("secret.key");
+    if let Ok(k) = std::fs::read_to_string(&file) {
+        return Ok(k.trim().to_owned());
+    }
+    std::fs::create_dir_all(state)?;
+    let key = hex::encode(shared::crypto::sha256(shared::crypto::random_alphanumeric(64).as_bytes()));
+    std::fs::write(&file, &key)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(key)
+}

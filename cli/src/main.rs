@@ -1,0 +1,72 @@
+//! `cairn serve` (every function on one port, `CAIRN_ADDR`, default 127.0.0.1:3000),
+//! `cairn migrate` (apply migrations to `DATABASE_URL`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+const USAGE: &str = "usage: cairn <serve|migrate>\n  serve    serve every function on CAIRN_ADDR (default 127.0.0.1:3000); starts a local PostgreSQL when DATABASE_URL is unset\n  migrate  apply migrations to DATABASE_URL";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    shared::app::init_tracing();
+    let cmd = std::env::args().nth(1).unwrap_or_default();
+    match cmd.as_str() {
+        "serve" => serve().await,
+        "migrate" => migrate().await,
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn set_env(name: &str, value: &str) {
+    // Single-threaded at this point: nothing else reads the environment concurrently.
+    std::env::set_var(name, value);
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let state = Path::new(cairn::local::STATE_DIR);
+    if std::env::var("DATABASE_URL").map(|v| v.trim().is_empty()).unwrap_or(true) {
+        let url = cairn::local::ensure_database(state).await?;
+        eprintln!("cairn: DATABASE_URL is unset; started a local PostgreSQL: {url}");
+        set_env("DATABASE_URL", &url);
+    }
+    if std::env::var("CAIRN_SECRET_KEY").map(|v| v.trim().is_empty()).unwrap_or(true) {
+        set_env("CAIRN_SECRET_KEY", &cairn::local::ensure_secret_key(state)?);
+    }
+    let addr = std::env::var("CAIRN_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    if std::env::var("CAIRN_PUBLIC_URL").is_err() {
+        set_env("CAIRN_PUBLIC_URL", &format!("http://{addr}"));
+    }
+    let mut config = shared::config::Config::from_env()?;
+    if std::env::var("CAIRN_DB_MAX_CONNECTIONS").is_err() {
+        // One process serves every function locally: a bigger pool than a Lambda instance.
+        config.db.max_connections = 16;
+    }
+    let app = Arc::new(shared::App::new(config)?);
+    shared::db::migrate(&app.pool).await.context("applying migrations")?;
+    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
+    eprintln!("cairn: serving every function on http://{}", listener.local_addr()?);
+    tokio::spawn(cairn::server::fold_loop(Arc::clone(&app)));
+    tokio::select! {
+        () = cairn::server::serve(app, listener) => {}
+        _ = tokio::signal::ctrl_c() => eprintln!("cairn: shutting down"),
+    }
+    Ok(())
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    let url = std::env::var("DATABASE_URL").context("environment variable DATABASE_URL is not set")?;
+    let db = shared::config::DbConfig {
+        max_connections: 1,
+        acquire_timeout: std::time::Duration::from_secs(30),
+        statement_cache_capacity: 0,
+    };
+    let pool = shared::db::pool_from_url(&url, &db)?;
+    shared::db::migrate(&pool).await.context("applying migrations")?;
+    eprintln!("cairn: migrations applied");
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! The Sentry protocol routes: the key comes from `X-Sentry-Auth`, the `sentry_key` query
+//! parameter, or the envelope header's `dsn`; the body may be compressed; every response carries
+//! `X-Sentry-Rate-Limits` switching off the traffic cairn does not store.
+
+use lambda_http::Request;
+use shared::http::{self, Response};
+use shared::ingest::{self, Source};
+use shared::sentry;
+use shared::{ApiError, App};
+
+/// Categories cairn drops: telling SDKs to stop sending them saves everyone the traffic.
+const DISABLED: &str = "86400:transaction;span;profile;replay:organization:disabled";
+
+fn with_limits(mut resp: Response, extra: Option<String>) -> Response {
+    let value = match extra {
+        Some(e) => format!("{e}, {DISABLED}"),
+        None => DISABLED.to_owned(),
+    };
+    if let Ok(v) = value.parse() {
+        resp.headers_mut().insert("x-sentry-rate-limits", v);
+    }
+    resp
+}
+
+/// Handles `POST /api/{sentry_id}/envelope/` and `.../store/`.
+pub async fn handle(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Response {
+    let route = if kind == "envelope" { "POST /api/{id}/envelope/" } else { "POST /api/{id}/store/" };
+    let result = run(app, req, sentry_id, kind).await;
+    let extra = match &result {
+        Err(ApiError::RateLimited { retry_after }) => Some(format!("{retry_after}:error;default:project")),
+        _ => None,
+    };
+    with_limits(http::respond(route, result), extra)
+}
+
+fn request_key(req: &Request) -> Option<String> {
+    http::header(req, "x-sentry-auth")
+        .and_then(sentry::key_from_auth_header)
+        .or_else(|| http::header(req, "authorization").and_then(sentry::key_from_auth_header))
+        .or_else(|| req.uri().query().and_then(sentry::key_from_query))
+}
+
+async fn run(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Result<Response, ApiError> {
+    let raw = http::body_bytes(req);
+    if raw.len() > http::MAX_BODY_BYTES {
+        return Err(ApiError::too_large("payload_too_large", "request body exceeds 1 MiB"));
+    }
+    let sentry_id: i64 = sentry_id
+        .parse()
+        .map_err(|_| ApiError::not_found("project"))?;
+    let body = sentry::decode_body(http::header(req, "content-encoding"), raw, http::MAX_DECOMPRESSED_BYTES)?;
+    let (header_id, events, dsn_key) = if kind == "envelope" {
+        let (header, events) = sentry::events_from_envelope(&body)?;
+        let dsn_key = header.dsn.as_deref().and_then(sentry::key_from_dsn).map(|(k, _)| k);
+        (header.event_id, events, dsn_key)
+    } else {
+        let ev = sentry::event_from_store(&body)?;
+        (ev.event_id.clone(), vec![ev], None)
+    };
+    let key = request_key(req).or(dsn_key);
+    let project = ingest::authenticate_key(app, key.as_deref()).await?;
+    if project.sentry_id != sentry_id {
+        return Err(ApiError::forbidden("project_mismatch", "this key does not belong to the project in the URL"));
+    }
+    if events.is_empty() {
+        return Ok(http::json(200, &serde_json::json!({"id": header_id})));
+    }
+    let stored = ingest::ingest(app, &project, events, Source::Sentry).await?;
+    let id = stored.first().map(|s| s.event_id.clone()).or(header_id);
+    Ok(http::json(200, &serde_json::json!({"id": id})))
+}

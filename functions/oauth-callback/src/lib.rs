@@ -1,0 +1,99 @@
+//! The oauth-callback function: GitHub sign-in (`/v1/auth/github/login`, `/callback`), the
+//! token exchange for VS Code (`POST /v1/auth/token`), `GET /v1/me` and sign-out.
+
+use lambda_http::{http::Method, Request};
+use serde::Deserialize;
+use shared::auth::{self, oauth};
+use shared::http::{self, Response};
+use shared::{ApiError, App};
+
+/// The routes this function serves (method, path template), as in `template.yaml`.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/auth/github/login"),
+    ("GET", "/v1/auth/github/callback"),
+    ("POST", "/v1/auth/token"),
+    ("DELETE", "/v1/auth/session"),
+    ("GET", "/v1/me"),
+];
+
+#[derive(Deserialize)]
+struct TokenBody {
+    github_token: String,
+}
+
+/// Handles one request; never fails (client faults are 4xx responses).
+pub async fn handle(app: &App, req: Request) -> Response {
+    let segs: Vec<String> = http::segments(&req).into_iter().map(str::to_owned).collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    match (req.method(), segs.as_slice()) {
+        (&Method::GET, ["v1", "auth", "github", "login"]) => http::respond("GET /v1/auth/github/login", login(app, &req).await),
+        (&Method::GET, ["v1", "auth", "github", "callback"]) => {
+            http::respond("GET /v1/auth/github/callback", callback(app, &req).await)
+        }
+        (&Method::POST, ["v1", "auth", "token"]) => http::respond("POST /v1/auth/token", token(app, &req).await),
+        (&Method::DELETE, ["v1", "auth", "session"]) => http::respond("DELETE /v1/auth/session", logout(app, &req).await),
+        (&Method::GET, ["v1", "me"]) => http::respond("GET /v1/me", me(app, &req).await),
+        (_, ["v1", "auth", ..] | ["v1", "me"]) => http::respond("auth", Err(ApiError::MethodNotAllowed)),
+        (&Method::GET, ["healthz"]) => match shared::db::ping(&app.pool).await {
+            Ok(()) => http::json(200, &serde_json::json!({"status": "ok"})),
+            Err(e) => http::respond("GET /healthz", Err(e.into())),
+        },
+        _ => http::respond("auth", Err(ApiError::not_found("route"))),
+    }
+}
+
+async fn login(app: &App, req: &Request) -> Result<Response, ApiError> {
+    let q = http::query(req);
+    let url = oauth::begin(app, q.get("return_to").map(String::as_str)).await?;
+    Ok(http::redirect(&url))
+}
+
+async fn callback(app: &App, req: &Request) -> Result<Response, ApiError> {
+    let q = http::query(req);
+    if let Some(err) = q.get("error") {
+        // The user declined on GitHub, or GitHub refused the app.
+        let code = if err == "access_denied" { "oauth_access_denied" } else { "oauth_error" };
+        return Err(ApiError::bad_request(code, "GitHub did not authorize the sign-in"));
+    }
+    let code = q.get("code").map(String::as_str).unwrap_or_default();
+    let state = q.get("state").map(String::as_str).unwrap_or_default();
+    let done = oauth::complete(app, code, state).await?;
+    match done.return_to {
+        Some(rt) => {
+            let mut url = url::Url::parse(&rt).map_err(|e| ApiError::Internal(e.into()))?;
+            url.query_pairs_mut()
+                .append_pair("session_token", &done.session.session_token)
+                .append_pair("expires_at", &done.session.expires_at.to_rfc3339());
+            Ok(http::redirect(url.as_str()))
+        }
+        None => Ok(http::json(200, &done.session)),
+    }
+}
+
+async fn token(app: &App, req: &Request) -> Result<Response, ApiError> {
+    let body: TokenBody = http::read_json(req)?;
+    let session = oauth::exchange_github_token(app, &body.github_token).await?;
+    Ok(http::json(200, &session))
+}
+
+async fn logout(app: &App, req: &Request) -> Result<Response, ApiError> {
+    let caller = auth::authenticate(app, req).await?;
+    auth::session::revoke(app, &caller).await?;
+    Ok(http::empty(204))
+}
+
+async fn me(app: &App, req: &Request) -> Result<Response, ApiError> {
+    let caller = auth::authenticate(app, req).await?;
+    Ok(http::json(
+        200,
+        &serde_json::json!({
+            "user": {
+                "github_login": caller.github_login,
+                "github_id": caller.github_id,
+                "github_email": caller.github_email,
+                "avatar_url": caller.avatar_url,
+            },
+            "expires_at": caller.expires_at,
+        }),
+    ))
+}

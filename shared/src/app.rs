@@ -1,0 +1,46 @@
+//! What a function instance builds once at cold start and lends to every request.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::config::Config;
+use crate::github::{GitHub, OctocrabGitHub};
+
+/// Shared state: configuration, the pool, the GitHub client.
+pub struct App {
+    pub config: Config,
+    pub pool: PgPool,
+    pub github: Arc<dyn GitHub>,
+    /// This instance's share of the per-project rate limit.
+    pub limiter: crate::ratelimit::RateLimiter,
+}
+
+impl App {
+    /// Builds the app from configuration (the pool connects lazily).
+    pub fn new(config: Config) -> anyhow::Result<Self> {
+        let pool = crate::db::pool(&config)?;
+        let github = Arc::new(OctocrabGitHub::new(&config.github));
+        Ok(Self { config, pool, github, limiter: Default::default() })
+    }
+
+    /// Reads config from the environment and builds the app; for Lambda `main`s.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::new(Config::from_env()?)
+    }
+}
+
+/// Sets up tracing: JSON lines on Lambda (`AWS_LAMBDA_LOG_FORMAT=JSON` or any Lambda runtime),
+/// plain text locally; level from `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let on_lambda = std::env::var("AWS_LAMBDA_FUNCTION_NAME").is_ok()
+        || std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = if on_lambda {
+        builder.json().without_time().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,154 @@
+//! Typed configuration, read from the environment once at cold start. A missing or bad variable
+//! fails with its name. Every variable is listed in `.env.sample` and `template.yaml`.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use secrecy::SecretString;
+
+/// Everything the functions need from the environment.
+pub struct Config {
+    pub database_url: SecretString,
+    /// Public base URL, used in DSNs and hook URLs (no trailing slash).
+    pub public_url: String,
+    /// 32-byte key for AEAD of stored GitHub tokens and webhook secrets.
+    pub secret_key: SecretKey,
+    pub github: GitHubConfig,
+    pub retention_days: u32,
+    /// Events per project per minute; 0 turns the limit off.
+    pub rate_limit_per_minute: u32,
+    pub db: DbConfig,
+    /// Lifetime of a cairn session.
+    pub session_ttl: Duration,
+    /// How long a GitHub repo-permission answer is trusted.
+    pub access_cache_ttl: Duration,
+    /// Origins a sign-in may redirect back to with its token (besides `public_url`).
+    pub allowed_return_origins: Vec<String>,
+}
+
+/// GitHub OAuth app and API endpoints.
+pub struct GitHubConfig {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub oauth_url: String,
+    pub api_url: String,
+    pub timeout: Duration,
+}
+
+/// Pool settings (small on Lambda: one pool per instance, lazy connect).
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// 0 disables sqlx's prepared-statement cache (needed behind transaction poolers).
+    pub statement_cache_capacity: usize,
+}
+
+/// The AEAD key; redacted in `Debug`.
+#[derive(Clone)]
+pub struct SecretKey(pub [u8; 32]);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey([redacted])")
+    }
+}
+
+impl SecretKey {
+    /// Accepts 64 hex characters or standard base64 of exactly 32 bytes.
+    pub fn parse(s: &str) -> anyhow::Result<Self> {
+        use base64::Engine;
+        let s = s.trim();
+        let bytes = if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            hex::decode(s).context("hex")?
+        } else {
+            base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .context("expected 64 hex characters or base64 of 32 bytes")?
+        };
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("key must be 32 bytes"))?;
+        Ok(Self(key))
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_var<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("environment variable {name} is invalid: {e}")),
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let Some(database_url) = var("DATABASE_URL") else {
+            bail!("environment variable DATABASE_URL is not set");
+        };
+        let Some(secret) = var("CAIRN_SECRET_KEY") else {
+            bail!("environment variable CAIRN_SECRET_KEY is not set (64 hex characters)");
+        };
+        let secret_key = SecretKey::parse(&secret)
+            .context("environment variable CAIRN_SECRET_KEY is invalid")?;
+        let public_url = var("CAIRN_PUBLIC_URL")
+            .unwrap_or_else(|| "http://127.0.0.1:3000".to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        url::Url::parse(&public_url).context("environment variable CAIRN_PUBLIC_URL is invalid")?;
+        let allowed_return_origins = var("CAIRN_ALLOWED_RETURN_ORIGINS")
+            .map(|v| v.split(',').map(|s| s.trim().trim_end_matches('/').to_owned()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        Ok(Self {
+            database_url: SecretString::from(database_url),
+            public_url,
+            secret_key,
+            github: GitHubConfig {
+                client_id: var("GITHUB_CLIENT_ID"),
+                client_secret: var("GITHUB_CLIENT_SECRET").map(SecretString::from),
+                oauth_url: var("GITHUB_OAUTH_URL")
+                    .unwrap_or_else(|| "https://github.com".to_owned())
+                    .trim_end_matches('/')
+                    .to_owned(),
+                api_url: var("GITHUB_API_URL")
+                    .unwrap_or_else(|| "https://api.github.com".to_owned())
+                    .trim_end_matches('/')
+                    .to_owned(),
+                timeout: Duration::from_secs(parse_var("GITHUB_TIMEOUT_SECONDS", 10)?),
+            },
+            retention_days: parse_var("CAIRN_RETENTION_DAYS", 90)?,
+            rate_limit_per_minute: parse_var("CAIRN_RATE_LIMIT_PER_MINUTE", 0)?,
+            db: DbConfig {
+                max_connections: parse_var("CAIRN_DB_MAX_CONNECTIONS", 2)?,
+                acquire_timeout: Duration::from_millis(parse_var("CAIRN_DB_ACQUIRE_TIMEOUT_MS", 3000)?),
+                statement_cache_capacity: parse_var("CAIRN_DB_STATEMENT_CACHE", 100)?,
+            },
+            session_ttl: Duration::from_secs(parse_var("CAIRN_SESSION_TTL_HOURS", 24u64 * 30)? * 3600),
+            access_cache_ttl: Duration::from_secs(parse_var("CAIRN_ACCESS_CACHE_SECONDS", 300)?),
+            allowed_return_origins,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_key_accepts_hex_and_base64_of_32_bytes() {
+        assert!(SecretKey::parse(&"ab".repeat(32)).is_ok());
+        assert!(SecretKey::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").is_ok());
+        assert!(SecretKey::parse("short").is_err());
+        assert_eq!(format!("{:?}", SecretKey([7; 32])), "SecretKey([redacted])");
+    }
+}

@@ -1,0 +1,44 @@
+//! The connection pool and migrations.
+
+use std::str::FromStr;
+
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use crate::config::{Config, DbConfig};
+
+/// The migrations in `migrations/`, embedded in every binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Builds the pool once per instance: small, lazy (no connection until the first query, so a
+/// cold start does not wait on the database), with a short acquire timeout so a database that
+/// is down becomes a quick 503 rather than a hung request.
+pub fn pool(config: &Config) -> anyhow::Result<PgPool> {
+    pool_from_url(config.database_url.expose_secret(), &config.db)
+}
+
+/// See [`pool`].
+pub fn pool_from_url(url: &str, db: &DbConfig) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| anyhow::anyhow!("environment variable DATABASE_URL is invalid: {e}"))?
+        .statement_cache_capacity(db.statement_cache_capacity)
+        .application_name("cairn");
+    Ok(PgPoolOptions::new()
+        .max_connections(db.max_connections.max(1))
+        .min_connections(0)
+        .acquire_timeout(db.acquire_timeout)
+        .idle_timeout(std::time::Duration::from_secs(300))
+        .connect_lazy_with(options))
+}
+
+/// Applies pending migrations.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// One round trip to the database (for health checks).
+pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("select 1").execute(pool).await.map(|_| ())
+}

@@ -1,0 +1,173 @@
+//! The one place errors become HTTP: every concern's error converts into [`ApiError`], whose
+//! `status()` documents each class and whose body is the uniform
+//! `{"error": {"code": "snake_case_code", "message": "human text"}}`.
+
+use std::borrow::Cow;
+
+/// An error a handler answers with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body or a parameter cannot be parsed.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: Cow<'static, str> },
+    /// 401: missing or bad credentials.
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: Cow<'static, str> },
+    /// 403: valid credentials that do not cover this object (an ingest key of another project).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: Cow<'static, str> },
+    /// 404: does not exist, or may not be seen by the caller (never tell which).
+    #[error("{message}")]
+    NotFound { code: &'static str, message: Cow<'static, str> },
+    /// 405: the path exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 409: conflicts with what exists.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: Cow<'static, str> },
+    /// 413: the body, once read or decompressed, is too large.
+    #[error("{message}")]
+    PayloadTooLarge { code: &'static str, message: Cow<'static, str> },
+    /// 415: an encoding or media type cairn does not read.
+    #[error("{message}")]
+    UnsupportedMediaType { code: &'static str, message: Cow<'static, str> },
+    /// 422: parses, but breaks a rule.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: Cow<'static, str> },
+    /// 429: over the project's rate limit; retry after the given seconds.
+    #[error("rate limit exceeded")]
+    RateLimited { retry_after: u64 },
+    /// 503: a dependency (database, GitHub) is down or not configured; clients retry.
+    #[error("{message}")]
+    Unavailable {
+        code: &'static str,
+        message: Cow<'static, str>,
+        #[source]
+        source: Option<anyhow::Error>,
+    },
+    /// 500: a bug or an unexpected failure; the cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+macro_rules! ctor {
+    ($fn:ident, $variant:ident) => {
+        /// Builds this error class with a stable code and a message.
+        pub fn $fn(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+            Self::$variant { code, message: message.into() }
+        }
+    };
+}
+
+impl ApiError {
+    ctor!(bad_request, BadRequest);
+    ctor!(unauthorized, Unauthorized);
+    ctor!(forbidden, Forbidden);
+    ctor!(conflict, Conflict);
+    ctor!(too_large, PayloadTooLarge);
+    ctor!(unsupported, UnsupportedMediaType);
+    ctor!(unprocessable, Unprocessable);
+
+    /// The uniform 404 for anything missing or hidden.
+    pub fn not_found(what: &'static str) -> Self {
+        Self::NotFound { code: "not_found", message: format!("{what} not found").into() }
+    }
+
+    /// A 503 that tells clients to retry.
+    pub fn unavailable(code: &'static str, message: impl Into<Cow<'static, str>>, source: Option<anyhow::Error>) -> Self {
+        Self::Unavailable { code, message: message.into(), source }
+    }
+
+    /// The HTTP status of each class.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest { .. } => 400,
+            Self::Unauthorized { .. } => 401,
+            Self::Forbidden { .. } => 403,
+            Self::NotFound { .. } => 404,
+            Self::MethodNotAllowed => 405,
+            Self::Conflict { .. } => 409,
+            Self::PayloadTooLarge { .. } => 413,
+            Self::UnsupportedMediaType { .. } => 415,
+            Self::Unprocessable { .. } => 422,
+            Self::RateLimited { .. } => 429,
+            Self::Unavailable { .. } => 503,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. }
+            | Self::Unauthorized { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::NotFound { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::PayloadTooLarge { code, .. }
+            | Self::UnsupportedMediaType { code, .. }
+            | Self::Unprocessable { code, .. }
+            | Self::Unavailable { code, .. } => code,
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for 429 and 503.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after } => Some(*retry_after),
+            Self::Unavailable { .. } => Some(5),
+            _ => None,
+        }
+    }
+}
+
+/// `true` for database errors that mean "unreachable or overloaded", which are retryable 503s.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // 08: connection exception; 57P0x: shutdown / cannot connect now; 53300: too many connections;
+            // 40001/40P01: serialization failure / deadlock (retry).
+            code.starts_with("08") || code.starts_with("57P") || code == "53300" || code == "40001" || code == "40P01"
+        }
+        _ => false,
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            Self::unavailable("database_unavailable", "the database is unavailable, retry later", Some(e.into()))
+        } else {
+            Self::Internal(anyhow::Error::new(e).context("database query failed"))
+        }
+    }
+}
+
+/// Whether `e` is a unique violation of the named constraint (or any, when `constraint` is None).
+pub fn is_unique_violation(e: &sqlx::Error, constraint: Option<&str>) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.code().as_deref() == Some("23505") && constraint.is_none_or(|c| db.constraint() == Some(c))
+        }
+        _ => false,
+    }
+}
+
+impl From<crate::sentry::SentryError> for ApiError {
+    fn from(e: crate::sentry::SentryError) -> Self {
+        let (code, message) = (e.code(), e.to_string());
+        match e.status() {
+            401 => ApiError::unauthorized(code, message),
+            413 => ApiError::too_large(code, message),
+            415 => ApiError::unsupported(code, message),
+            422 => ApiError::unprocessable(code, message),
+            _ => ApiError::bad_request(code, message),
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The IDE's queries: a repo's incidents (optionally located as they were at a commit), one
+//! incident with its recent events, and resolve/reopen.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+
+use crate::app::App;
+use crate::auth::{require_permission, Caller};
+use crate::domain::{CommitSha, RepoFullName};
+use crate::error::ApiError;
+use crate::github::Permission;
+use crate::ingest::prepare::OutFrame;
+
+/// An incident as the IDE sees it (ARCHITECTURE §3).
+#[derive(Debug, Serialize)]
+pub struct Incident {
+    pub incident_id: String,
+    pub project_id: String,
+    pub repo: String,
+    pub status: String,
+    pub level: String,
+    pub error_type: Option<String>,
+    pub error_message: String,
+    pub file_path: Option<String>,
+    pub line_number: Option<i32>,
+    pub column_number: Option<i32>,
+    pub function: Option<String>,
+    pub frames: Vec<OutFrame>,
+    pub commit_sha: Option<String>,
+    pub environment: Option<String>,
+    pub occurrence_count: i64,
+    pub affected_users: i64,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub first_commit_sha: Option<String>,
+    pub last_commit_sha: Option<String>,
+    pub deployment_id: Option<String>,
+    pub deployment_url: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// One event of an incident.
+#[derive(Debug, Serialize)]
+pub struct RecentEvent {
+    pub event_id: String,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub commit_sha: Option<String>,
+    pub deployment_id: Option<String>,
+    pub environment: Option<String>,
+    pub release: Option<String>,
+}
+
+/// A page of incidents.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub incidents: Vec<Incident>,
+    pub next_cursor: Option<String>,
+}
+
+/// The filters of `GET /v1/incidents`, parsed.
+pub struct ListQuery {
+    pub repo: RepoFullName,
+    pub commit: Option<CommitSha>,
+    pub status: String,
+    pub environment: Option<String>,
+    pub limit: i64,
+    pub cursor: Option<(DateTime<Utc>, String)>,
+}
+
+impl ListQuery {
+    /// Parses the query string parameters; each bad one is a `422` naming it.
+    pub fn parse(q: &std::collections::HashMap<String, String>) -> Result<Self, ApiError> {
+        let repo = q
+            .get("repo")
+            .ok_or_else(|| ApiError::unprocessable("missing_repo", "repo=owner/name is required"))?;
+        let repo = RepoFullName::parse(repo).map_err(|e| ApiError::unprocessable("invalid_repo", e.to_string()))?;
+        let commit = match q.get("commit").filter(|c| !c.is_empty()) {
+            Some(c) => Some(CommitSha::parse(c).map_err(|e| ApiError::unprocessable("invalid_commit_sha", e.to_string()))?),
+            None => None,
+        };
+        let status = match q.get("status").map(String::as_str).unwrap_or("open") {
+            s @ ("open" | "resolved") => s.to_owned(),
+            _ => return Err(ApiError::unprocessable("invalid_status", "status must be open or resolved")),
+        };
+        let environment = q.get("environment").filter(|e| !e.is_empty()).cloned();
+        let limit = match q.get("limit") {
+            None => 50,
+            Some(l) => l
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=200).contains(n))
+                .ok_or_else(|| ApiError::unprocessable("invalid_limit", "limit must be between 1 and 200"))?,
+        };
+        let cursor = match q.get("cursor").filter(|c| !c.is_empty()) {
+            Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::unprocessable("invalid_cursor", "cursor is not valid"))?),
+            None => None,
+        };
+        Ok(Self { repo, commit, status, environment, limit, cursor })
+    }
+}
+
+fn encode_cursor(ts: DateTime<Utc>, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", ts.timestamp_micros()))
+}
+
+fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, String)> {
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
+    let (ts, id) = raw.split_once('|')?;
+    Some((DateTime::from_timestamp_micros(ts.parse().ok()?)?, id.to_owned()))
+}
+
+/// Columns of an incident, located at commit `c` (or at its latest commit), with counts that
+/// include what is still pending fold-in.
+const SELECT: &str = r#"
+select i.incident_id, i.project_id, p.repo_owner, p.repo_name, i.status, i.level, i.error_type, i.error_message,
+       coalesce(c.file_path, i.file_path) as file_path,
+       case when c.incident_id is not null then c.line_number else i.line_number end as line_number,
+       case when c.incident_id is not null then c.column_number else i.column_number end as column_number,
+       coalesce(c.function, i.function) as function,
+       case when c.incident_id is not null then c.frames else i.frames end as frames,
+       coalesce(c.commit_sha, i.last_commit_sha, i.commit_sha) as commit_sha,
+       i.environment, i.first_seen_at, i.first_commit_sha, i.last_commit_sha, i.deployment_id, d.url as deployment_url,
+       i.resolved_at, i.affected_users,
+       i.occurrence_count + coalesce(pend.n, 0) as occurrence_count,
+       greatest(i.last_seen_at, pend.last_seen) as last_seen_at,
+       sort_ts
+  from incidents i
+  join projects p on p.project_id = i.project_id
+"#;
+
+const PENDING: &str = r#"
+  left join lateral (select count(*) as n, max(seen_at) as last_seen
+                       from incident_counts_pending q where q.incident_id = i.incident_id) pend on true
+  left join deployments d on d.deployment_id = i.deployment_id
+"#;
+
+fn to_incident(r: &PgRow) -> Incident {
+    let frames: serde_json::Value = r.get("frames");
+    Incident {
+        incident_id: r.get("incident_id"),
+        project_id: r.get("project_id"),
+        repo: format!("{}/{}", r.get::<&str, _>("repo_owner"), r.get::<&str, _>("repo_name")),
+        status: r.get("status"),
+        level: r.get("level"),
+        error_type: r.get("error_type"),
+        error_message: r.get("error_message"),
+        file_path: r.get("file_path"),
+        line_number: r.get("line_number"),
+        column_number: r.get("column_number"),
+        function: r.get("function"),
+        frames: serde_json::from_value(frames).unwrap_or_default(),
+        commit_sha: r.get("commit_sha"),
+        environment: r.get("environment"),
+        occurrence_count: r.get("occurrence_count"),
+        affected_users: r.get("affected_users"),
+        first_seen_at: r.get("first_seen_at"),
+        last_seen_at: r.get("last_seen_at"),
+        first_commit_sha: r.get("first_commit_sha"),
+        last_commit_sha: r.get("last_commit_sha"),
+        deployment_id: r.get("deployment_id"),
+        deployment_url: r.get::<Option<String>, _>("deployment_url").map(|u| {
+            if u.starts_with("http") { u } else { format!("https://{u}") }
+        }),
+        resolved_at: r.get("resolved_at"),
+    }
+}
+
+/// The repo's live project id, if the caller may read the repo; the uniform 404 otherwise.
+async fn readable_project(app: &App, caller: &Caller, repo: &RepoFullName) -> Result<String, ApiError> {
+    let project: Option<String> =
+        sqlx::query_scalar("select project_id from projects where repo_full_name = $1 and deleted_at is null")
+            .bind(repo.key())
+            .fetch_optional(&app.pool)
+            .await?;
+    let project = project.ok_or_else(|| ApiError::not_found("repo"))?;
+    require_permission(app, caller, repo, Permission::Read, "repo").await?;
+    Ok(project)
+}
+
+/// `GET /v1/incidents`: newest activity first, keyset-paginated.
+pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, ApiError> {
+    let project_id = readable_project(app, caller, &q.repo).await?;
+    let (cursor_ts, cursor_id) = match &q.cursor {
+        Some((ts, id)) => (Some(*ts), Some(id.clone())),
+        None => (None, None),
+    };
+    let sql = match &q.commit {
+        // At a commit: only incidents seen there, located as they were there.
+        Some(_) => format!(
+            "{SELECT} join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = $2
+             cross join lateral (select c.last_seen_at as sort_ts) s {PENDING}
+             where i.project_id = $1 and i.status = $3
+               and ($4::text is null or exists (select 1 from incident_environments e where e.incident_id = i.incident_id and e.environment = $4))
+               and ($5::timestamptz is null or (c.last_seen_at, i.incident_id) < ($5, $6))
+             order by c.last_seen_at desc, i.incident_id desc limit $7"
+        ),
+        None => format!(
+            "{SELECT} left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)
+             cross join lateral (select i.last_seen_at as sort_ts) s {PENDING}
+             where i.project_id = $1 and ($2::text is null or true) and i.status = $3
+               and ($4::text is null or exists (select 1 from incident_environments e where e.incident_id = i.incident_id and e.environment = $4))
+               and ($5::timestamptz is null or (i.last_seen_at, i.incident_id) < ($5, $6))
+             order by i.last_seen_at desc, i.incident_id desc limit $7"
+        ),
+    };
+    let rows = sqlx::query(&sql)
+        .bind(&project_id)
+        .bind(q.commit.as_ref().map(|c| c.as_str().to_owned()))
+        .bind(&q.status)
+        .bind(&q.environment)
+        .bind(cursor_ts)
+        .bind(cursor_id)
+        .bind(q.limit + 1)
+        .fetch_all(&app.pool)
+        .await?;
+    let more = rows.len() as i64 > q.limit;
+    let rows = &rows[..rows.len().min(q.limit as usize)];
+    let next_cursor = if more {
+        rows.last().map(|r| encode_cursor(r.get("sort_ts"), r.get::<&str, _>("incident_id")))
+    } else {
+        None
+    };
+    Ok(Page { incidents: rows.iter().map(to_incident).collect(), next_cursor })
+}
+
+/// Loads one incident the caller may read (the uniform 404 otherwise).
+async fn load(app: &App, caller: &Caller, incident_id: &str) -> Result<Incident, ApiError> {
+    if incident_id.len() > 64 {
+        return Err(ApiError::not_found("incident"));
+    }
+    let sql = format!(
+        "{SELECT} left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)
+         cross join lateral (select i.last_seen_at as sort_ts) s {PENDING}
+         where i.incident_id = $1 and p.deleted_at is null"
+    );
+    let row = sqlx::query(&sql)
+        .bind(incident_id)
+        .fetch_optional(&app.pool)
+        .await?
+        .ok_or_else(|| ApiError::not_found("incident"))?;
+    let incident = to_incident(&row);
+    let repo = RepoFullName::parse(&incident.repo).map_err(|e| ApiError::Internal(e.into()))?;
+    require_permission(app, caller, &repo, Permission::Read, "incident").await?;
+    Ok(incident)
+}
+
+/// `GET /v1/incidents/{id}`: the incident and its latest events.
+pub async fn get(app: &App, caller: &Caller, incident_id: &str) -> Result<(Incident, Vec<RecentEvent>), ApiError> {
+    let incident = load(app, caller, incident_id).await?;
+    let rows = sqlx::query(
+        "select event_id, occurred_at, received_at, commit_sha, deployment_id, environment, release
+           from incident_events where incident_id = $1 order by id desc limit 20",
+    )
+    .bind(incident_id)
+    .fetch_all(&app.pool)
+    .await?;
+    let events = rows
+        .iter()
+        .map(|r| RecentEvent {
+            event_id: r.get("event_id"),
+            occurred_at: r.get("occurred_at"),
+            received_at: r.get("received_at"),
+            commit_sha: r.get("commit_sha"),
+            deployment_id: r.get("deployment_id"),
+            environment: r.get("environment"),
+            release: r.get("release"),
+        })
+        .collect();
+    Ok((incident, events))
+}
+
+/// `PATCH /v1/incidents/{id}`: resolve or reopen (read access on the repo suffices).
+pub async fn set_status(app: &App, caller: &Caller, incident_id: &str, status: &str) -> Result<Incident, ApiError> {
+    if !matches!(status, "open" | "resolved") {
+        return Err(ApiError::unprocessable("invalid_status", "status must be open or resolved"));
+    }
+    let incident = load(app, caller, incident_id).await?;
+    if incident.status != status {
+        let mut tx = app.pool.begin().await?;
+        sqlx::query(
+            "update incidents set status = $2, resolved_at = case when $2 = 'resolved' then now() else null end
+              where incident_id = $1",
+        )
+        .bind(incident_id)
+        .bind(status)
+        .execute(&mut *tx)
+        .await?;
+        let action = if status == "resolved" { "incident.resolved" } else { "incident.reopened" };
+        crate::projects::audit(&mut tx, Some(&incident.project_id), Some(caller.user_id), action, Some(incident_id)).await?;
+        tx.commit().await?;
+    }
+    load(app, caller, incident_id).await
+}

@@ -1,0 +1,166 @@
+//! cairn's own event format (`POST /v1/events`): one event object or an array of them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::error::ApiError;
+use crate::event::{ErrorEvent, Frame};
+use crate::http::{parse_json, MAX_BODY_BYTES};
+
+/// Most events accepted in one array.
+pub const MAX_BATCH: usize = 1000;
+
+/// A structured frame as clients send it (oldest call first).
+#[derive(Debug, Deserialize)]
+struct NativeFrame {
+    #[serde(alias = "filename", alias = "abs_path", alias = "file")]
+    file_path: Option<String>,
+    module: Option<String>,
+    function: Option<String>,
+    #[serde(alias = "lineno", alias = "line")]
+    line_number: Option<u32>,
+    #[serde(alias = "colno", alias = "column")]
+    column_number: Option<u32>,
+    in_app: Option<bool>,
+}
+
+/// The body of one native event; see ARCHITECTURE §3.
+#[derive(Debug, Deserialize)]
+struct NativeEvent {
+    error_message: Option<String>,
+    error_type: Option<String>,
+    stack_trace: Option<String>,
+    frames: Option<Vec<NativeFrame>>,
+    commit_sha: Option<String>,
+    environment: Option<String>,
+    occurred_at: Option<DateTime<Utc>>,
+    deployment_id: Option<String>,
+    release: Option<String>,
+    user_id: Option<String>,
+    fingerprint: Option<Vec<String>>,
+    level: Option<String>,
+    tags: Option<BTreeMap<String, serde_json::Value>>,
+    metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    event_id: Option<String>,
+    platform: Option<String>,
+}
+
+fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, ApiError> {
+    let at = |field: &str| match index {
+        Some(i) => format!("events[{i}].{field}"),
+        None => field.to_owned(),
+    };
+    if !value.is_object() {
+        return Err(ApiError::unprocessable("invalid_event", format!("{} must be a JSON object", at("event").trim_end_matches(".event"))));
+    }
+    if serde_json::to_vec(&value).map(|v| v.len()).unwrap_or(0) > MAX_BODY_BYTES {
+        return Err(ApiError::too_large("event_too_large", "one event exceeds 1 MiB"));
+    }
+    let payload = value.clone();
+    let ev: NativeEvent = serde_json::from_value(value)
+        .map_err(|e| ApiError::unprocessable("invalid_event", format!("{}: {e}", at("event"))))?;
+    let error_message = ev
+        .error_message
+        .filter(|m| !m.trim().is_empty())
+        .ok_or_else(|| ApiError::unprocessable("missing_error_message", format!("{} is required", at("error_message"))))?;
+    let environment = ev
+        .environment
+        .filter(|e| !e.trim().is_empty())
+        .ok_or_else(|| ApiError::unprocessable("missing_environment", format!("{} is required", at("environment"))))?;
+    let commit_sha = ev.commit_sha.filter(|c| !c.trim().is_empty());
+    if let Some(c) = &commit_sha {
+        crate::domain::CommitSha::parse(c).map_err(|_| {
+            ApiError::unprocessable("invalid_commit_sha", format!("{} must be 40 hexadecimal characters", at("commit_sha")))
+        })?;
+    }
+    let deployment_id = ev.deployment_id.filter(|d| !d.trim().is_empty());
+    if commit_sha.is_none() && deployment_id.is_none() {
+        return Err(ApiError::unprocessable(
+            "missing_commit_sha",
+            format!("{} is required unless deployment_id is given", at("commit_sha")),
+        ));
+    }
+    let tags = ev
+        .tags
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+        .collect();
+    Ok(ErrorEvent {
+        event_id: ev.event_id,
+        error_type: ev.error_type,
+        error_message,
+        stack_trace: ev.stack_trace,
+        frames: ev
+            .frames
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| Frame {
+                file_path: f.file_path,
+                module: f.module,
+                function: f.function,
+                line_number: f.line_number,
+                column_number: f.column_number,
+                in_app: f.in_app,
+            })
+            .collect(),
+        commit_sha,
+        release: ev.release,
+        deployment_id,
+        environment: Some(environment),
+        occurred_at: ev.occurred_at,
+        user_id: ev.user_id,
+        fingerprint: ev.fingerprint,
+        level: ev.level,
+        tags,
+        metadata: ev.metadata.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null),
+        platform: ev.platform,
+        payload,
+    })
+}
+
+/// Parses a native body: `(events, was_array)`.
+pub fn parse(body: &[u8]) -> Result<(Vec<ErrorEvent>, bool), ApiError> {
+    let value: serde_json::Value = parse_json(body)?;
+    match value {
+        serde_json::Value::Array(items) => {
+            if items.is_empty() {
+                return Err(ApiError::unprocessable("empty_batch", "the array holds no events"));
+            }
+            if items.len() > MAX_BATCH {
+                return Err(ApiError::too_large("too_many_events", "at most 1000 events per request"));
+            }
+            let events = items.into_iter().enumerate().map(|(i, v)| one(v, Some(i))).collect::<Result<_, _>>()?;
+            Ok((events, true))
+        }
+        other => Ok((vec![one(other, None)?], false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(body: &str) -> String {
+        parse(body.as_bytes()).err().map(|e| e.code().to_owned()).unwrap_or_default()
+    }
+
+    #[test]
+    fn native_events_need_message_environment_and_a_commit_or_deployment() {
+        let sha = "a".repeat(40);
+        assert_eq!(code(&format!(r#"{{"environment":"p","commit_sha":"{sha}"}}"#)), "missing_error_message");
+        assert_eq!(code(&format!(r#"{{"error_message":"x","commit_sha":"{sha}"}}"#)), "missing_environment");
+        assert_eq!(code(r#"{"error_message":"x","environment":"p"}"#), "missing_commit_sha");
+        assert_eq!(code(r#"{"error_message":"x","environment":"p","commit_sha":"abc"}"#), "invalid_commit_sha");
+        assert_eq!(code(r#"{"error_message":5,"environment":"p","commit_sha":"abc"}"#), "invalid_event");
+        assert_eq!(code("[]"), "empty_batch");
+        assert_eq!(code("{"), "invalid_json");
+        assert_eq!(code(""), "empty_body");
+        assert_eq!(code("7"), "invalid_event");
+        let ok = parse(r#"{"error_message":"x","environment":"p","deployment_id":"dpl_1","frames":[{"filename":"a.js","lineno":3}]}"#.as_bytes()).unwrap();
+        assert_eq!(ok.0[0].frames[0].line_number, Some(3));
+        assert!(!ok.1);
+    }
+}

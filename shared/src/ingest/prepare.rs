@@ -1,0 +1,239 @@
+//! From a parsed [`ErrorEvent`] to what is stored: frames made repo-relative, the top in-app
+//! frame picked, the fingerprint computed, fields capped and cleaned for Postgres.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{ErrorEvent, Frame};
+use crate::stack::{self, fingerprint, paths};
+
+/// Most frames kept per event (the innermost ones).
+pub const MAX_FRAMES: usize = 1000;
+
+/// A frame as stored and served: repo-relative path.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OutFrame {
+    pub file_path: Option<String>,
+    pub line_number: Option<u32>,
+    pub column_number: Option<u32>,
+    pub function: Option<String>,
+    pub in_app: bool,
+}
+
+/// An event ready to store.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub event_id: String,
+    pub fingerprint: String,
+    pub error_type: Option<String>,
+    pub error_message: String,
+    pub stack_trace: Option<String>,
+    /// Newest call first.
+    pub frames: Vec<OutFrame>,
+    pub top: Option<OutFrame>,
+    pub commit_sha: Option<String>,
+    pub deployment_id: Option<String>,
+    pub environment: Option<String>,
+    pub release: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub level: String,
+    pub user_hash: Option<Vec<u8>>,
+    pub metadata: serde_json::Value,
+    pub payload: serde_json::Value,
+}
+
+/// Cuts `s` to at most `max` bytes on a char boundary and removes NULs (Postgres text and jsonb
+/// cannot hold them).
+pub fn clean(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].replace('\0', "")
+}
+
+fn clean_opt(s: Option<String>, max: usize) -> Option<String> {
+    s.map(|v| clean(v.trim(), max)).filter(|v| !v.is_empty())
+}
+
+/// Removes NULs from every string of a JSON value (keys included), iteratively.
+pub fn clean_json(value: &mut serde_json::Value) {
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::String(s) if s.contains('\0') => *s = s.replace('\0', ""),
+            serde_json::Value::Array(a) => stack.extend(a.iter_mut()),
+            serde_json::Value::Object(o) => {
+                if o.keys().any(|k| k.contains('\0')) {
+                    let old = std::mem::take(o);
+                    *o = old.into_iter().map(|(k, v)| (k.replace('\0', ""), v)).collect();
+                }
+                stack.extend(o.values_mut());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Normalises a client event id: trimmed, lowercase, dashes dropped from UUIDs; a new random id
+/// when none was sent. `None` when the id is unusable (too long or not printable).
+pub fn event_id(raw: Option<&str>) -> Option<String> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(hex::encode(crate::crypto::sha256(crate::crypto::random_alphanumeric(32).as_bytes()))[..32].to_owned()),
+        Some(s) if s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()) => {
+            let lower = s.to_ascii_lowercase();
+            let undashed = lower.replace('-', "");
+            Some(if undashed.len() == 32 && undashed.bytes().all(|b| b.is_ascii_hexdigit()) { undashed } else { lower })
+        }
+        Some(_) => None,
+    }
+}
+
+fn to_out(frame: &Frame, repo_name: &str, platform: Option<&str>) -> OutFrame {
+    let mut raw = frame.file_path.clone().filter(|p| !p.is_empty());
+    let relative = raw.as_deref().is_none_or(|p| !p.starts_with('/') && !p.contains(':'));
+    if relative {
+        if let Some(m) = frame.module.as_deref() {
+            if let Some(p) = paths::module_to_path(m, platform) {
+                if raw.as_deref().is_none_or(|r| !r.contains('/')) {
+                    raw = Some(p);
+                }
+            }
+        }
+    }
+    let (file_path, rule_in_app) = match raw.as_deref() {
+        Some(r) => {
+            let n = paths::normalize_path(r, repo_name);
+            (Some(clean(&n.path, 1024)), n.in_app)
+        }
+        None => (None, false),
+    };
+    OutFrame {
+        in_app: rule_in_app && frame.in_app != Some(false) && file_path.as_deref().is_some_and(|p| !p.is_empty()),
+        file_path,
+        line_number: frame.line_number,
+        column_number: frame.column_number,
+        function: clean_opt(frame.function.clone(), 1024),
+    }
+}
+
+/// Prepares `ev` for the project whose repo is named `repo_name`. `event_id` must already be
+/// valid (see [`event_id`]).
+pub fn prepare(mut ev: ErrorEvent, repo_name: &str, project_id: &str, event_id: String) -> Prepared {
+    let mut error_type = ev.error_type.take();
+    let mut frames_in = std::mem::take(&mut ev.frames);
+    if frames_in.is_empty() {
+        if let Some(text) = ev.stack_trace.as_deref() {
+            let parsed = stack::parse_stack_trace(text);
+            frames_in = parsed.frames;
+            if error_type.is_none() {
+                error_type = parsed.error_type;
+            }
+        }
+    }
+    if frames_in.len() > MAX_FRAMES {
+        frames_in.drain(..frames_in.len() - MAX_FRAMES);
+    }
+    let platform = ev.platform.as_deref();
+    let frames: Vec<OutFrame> = frames_in.iter().rev().map(|f| to_out(f, repo_name, platform)).collect();
+    let top = frames.iter().find(|f| f.in_app).cloned();
+    let error_type = clean_opt(error_type, 256);
+    let error_message = clean(&ev.error_message, 8 * 1024);
+    let default = fingerprint::default_fingerprint(
+        error_type.as_deref(),
+        &error_message,
+        top.as_ref().and_then(|t| t.file_path.as_deref()),
+        top.as_ref().and_then(|t| t.function.as_deref()),
+    );
+    let fp = match ev.fingerprint.as_deref() {
+        Some(parts) if !parts.is_empty() => {
+            let parts: Vec<String> = parts.iter().take(32).map(|p| clean(p, 1024)).collect();
+            fingerprint::sdk_fingerprint(&parts, &default)
+        }
+        _ => default,
+    };
+    let level = match ev.level.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some(l @ ("fatal" | "error" | "warning" | "info" | "debug")) => l.to_owned(),
+        Some("warn") => "warning".to_owned(),
+        Some("critical") => "fatal".to_owned(),
+        _ => "error".to_owned(),
+    };
+    let user_hash = ev
+        .user_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| crate::crypto::sha256(format!("{project_id}:{u}").as_bytes()));
+    let mut metadata = match std::mem::take(&mut ev.metadata) {
+        serde_json::Value::Object(m) => serde_json::Value::Object(m),
+        _ => serde_json::json!({}),
+    };
+    if !ev.tags.is_empty() {
+        metadata["tags"] = serde_json::to_value(&ev.tags).unwrap_or_default();
+    }
+    clean_json(&mut metadata);
+    if serde_json::to_vec(&metadata).map(|v| v.len()).unwrap_or(0) > 64 * 1024 {
+        metadata = serde_json::json!({"truncated": true});
+    }
+    let mut payload = std::mem::take(&mut ev.payload);
+    clean_json(&mut payload);
+    Prepared {
+        event_id,
+        fingerprint: fp,
+        error_type,
+        error_message,
+        stack_trace: clean_opt(ev.stack_trace, 64 * 1024),
+        top,
+        frames,
+        commit_sha: ev.commit_sha.map(|c| c.trim().to_ascii_lowercase()),
+        deployment_id: clean_opt(ev.deployment_id, 128),
+        environment: clean_opt(ev.environment, 64),
+        release: clean_opt(ev.release, 200),
+        occurred_at: ev.occurred_at.unwrap_or_else(Utc::now),
+        level,
+        user_hash,
+        metadata,
+        payload,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_cut_on_char_boundaries_without_nuls() {
+        assert_eq!(clean("héllo", 2), "h");
+        assert_eq!(clean("a\0b", 10), "ab");
+        let mut v = serde_json::json!({"a\u{0}": ["x\u{0}y", {"k": "\u{0}"}]});
+        clean_json(&mut v);
+        assert_eq!(v, serde_json::json!({"a": ["xy", {"k": ""}]}));
+    }
+
+    #[test]
+    fn event_ids_are_normalised() {
+        assert_eq!(event_id(Some("474D3101-423f-4d37-954d-c413528fa577")).unwrap(), "474d3101423f4d37954dc413528fa577");
+        assert_eq!(event_id(Some("retry-1")).unwrap(), "retry-1");
+        assert_eq!(event_id(None).unwrap().len(), 32);
+        assert!(event_id(Some(&"x".repeat(200))).is_none());
+        assert!(event_id(Some("a b")).is_none());
+    }
+
+    #[test]
+    fn the_top_in_app_frame_locates_the_event() {
+        let ev = ErrorEvent {
+            error_message: "boom".into(),
+            frames: vec![
+                Frame { file_path: Some("/srv/checkout-api/app/main.py".into()), line_number: Some(9), function: Some("main".into()), ..Default::default() },
+                Frame { file_path: Some("/srv/checkout-api/app/payments.py".into()), line_number: Some(2), function: Some("charge".into()), ..Default::default() },
+                Frame { file_path: Some("/usr/lib/python3.11/site-packages/x.py".into()), line_number: Some(1), ..Default::default() },
+            ],
+            ..Default::default()
+        };
+        let p = prepare(ev, "checkout-api", "proj_x", "e1".into());
+        let top = p.top.unwrap();
+        assert_eq!(top.file_path.as_deref(), Some("app/payments.py"));
+        assert_eq!(top.line_number, Some(2));
+        assert!(!p.frames[0].in_app);
+    }
+}

@@ -1,0 +1,244 @@
+//! The raw event kept with each accepted event (jsonb), trimmed to what helps a human debug it.
+//!
+//! Always: ingest keys scrubbed from strings, `debug_meta` dropped, breadcrumbs cut to the last [`BREADCRUMBS_KEPT`], every stack
+//! trace cut to its newest [`MAX_FRAMES`] frames with frame `vars` dropped. Then, while the
+//! document is over [`PAYLOAD_MAX`] bytes of JSON, whole sections go in this order:
+//! [`DROPPABLE`], then frames' source context lines; as a last resort only identifying scalars
+//! and the last [`EXCEPTIONS_KEPT`] exceptions' `type`/`value` stay, with `"_cairn_truncated":
+//! true`.
+
+use std::io::Write;
+
+use serde_json::{Map, Value};
+
+use super::json::{truncate, FIELD_MAX, MESSAGE_MAX};
+use super::MAX_FRAMES;
+
+/// How cairn ingest keys start.
+const KEY_PREFIX: &str = "cairn_ik_";
+/// Largest trimmed payload, in bytes of JSON.
+pub(super) const PAYLOAD_MAX: usize = 256 * 1024;
+/// Breadcrumbs kept (the newest).
+const BREADCRUMBS_KEPT: usize = 20;
+/// Top-level sections dropped, in order, while the payload is too large.
+const DROPPABLE: &[&str] = &[
+    "breadcrumbs",
+    "extra",
+    "request",
+    "modules",
+    "contexts",
+    "spans",
+    "threads",
+    "sdk",
+];
+/// Frame keys holding source lines, dropped when sections were not enough.
+const CONTEXT_KEYS: &[&str] = &["pre_context", "post_context", "context_line"];
+/// Exceptions kept by the last-resort payload.
+const EXCEPTIONS_KEPT: usize = 10;
+/// Scalars kept by the last-resort payload.
+const IDENTIFYING: &[&str] = &[
+    "event_id",
+    "timestamp",
+    "level",
+    "platform",
+    "environment",
+    "release",
+    "message",
+];
+
+/// The objects of an interface that is `{"values": [...]}`, a bare array, or a single object
+/// (`exception`).
+pub(super) fn exception_values(value: Option<&Value>) -> Vec<&Map<String, Value>> {
+    match value {
+        Some(Value::Object(map)) => match map.get("values") {
+            Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
+            Some(_) => Vec::new(),
+            None if map.contains_key("type") || map.contains_key("value") => vec![map],
+            None => Vec::new(),
+        },
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The thread objects of `threads` (`{"values": [...]}` or a bare array).
+pub(super) fn thread_values(value: Option<&Value>) -> Vec<&Map<String, Value>> {
+    match value {
+        Some(Value::Object(map)) => match map.get("values") {
+            Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
+            _ => Vec::new(),
+        },
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The trimmed payload for `event`.
+pub(super) fn trim(mut event: Map<String, Value>) -> Value {
+    event.remove("debug_meta");
+    event.values_mut().for_each(scrub_keys);
+    keep_last_breadcrumbs(&mut event);
+    for_each_stacktrace(&mut event, &mut |stacktrace| {
+        if let Some(Value::Array(frames)) = stacktrace.get_mut("frames") {
+            let excess = frames.len().saturating_sub(MAX_FRAMES);
+            frames.drain(..excess);
+            for frame in frames.iter_mut().filter_map(Value::as_object_mut) {
+                frame.remove("vars");
+            }
+        }
+    });
+    for key in DROPPABLE {
+        if json_len(&event) <= PAYLOAD_MAX {
+            return Value::Object(event);
+        }
+        event.remove(*key);
+    }
+    if json_len(&event) <= PAYLOAD_MAX {
+        return Value::Object(event);
+    }
+    for_each_stacktrace(&mut event, &mut |stacktrace| {
+        if let Some(Value::Array(frames)) = stacktrace.get_mut("frames") {
+            for frame in frames.iter_mut().filter_map(Value::as_object_mut) {
+                for key in CONTEXT_KEYS {
+                    frame.remove(*key);
+                }
+            }
+        }
+    });
+    if json_len(&event) <= PAYLOAD_MAX {
+        return Value::Object(event);
+    }
+    last_resort(&event)
+}
+
+/// Identifying scalars and the last exceptions' type and value, all bounded.
+fn last_resort(event: &Map<String, Value>) -> Value {
+    let mut out = Map::new();
+    for key in IDENTIFYING {
+        match event.get(*key) {
+            Some(Value::String(s)) => {
+                out.insert((*key).to_owned(), Value::String(truncate(s, MESSAGE_MAX)));
+            }
+            Some(v @ (Value::Number(_) | Value::Bool(_))) => {
+                out.insert((*key).to_owned(), v.clone());
+            }
+            _ => {}
+        }
+    }
+    let exceptions = exception_values(event.get("exception"));
+    let skip = exceptions.len().saturating_sub(EXCEPTIONS_KEPT);
+    let values: Vec<Value> = exceptions
+        .into_iter()
+        .skip(skip)
+        .map(|e| {
+            let mut small = Map::new();
+            for (key, max) in [("type", FIELD_MAX), ("value", MESSAGE_MAX)] {
+                if let Some(s) = e.get(key).and_then(Value::as_str) {
+                    small.insert(key.to_owned(), Value::String(truncate(s, max)));
+                }
+            }
+            Value::Object(small)
+        })
+        .collect();
+    if !values.is_empty() {
+        let mut exception = Map::new();
+        exception.insert("values".to_owned(), Value::Array(values));
+        out.insert("exception".to_owned(), Value::Object(exception));
+    }
+    out.insert("_cairn_truncated".to_owned(), Value::Bool(true));
+    Value::Object(out)
+}
+
+/// Replaces cairn ingest keys (`cairn_ik_…`) in every string with `cairn_ik_[Filtered]`: SDKs
+/// echo the DSN (Python's `extra.sys.argv`, request URLs), and keys are only stored hashed.
+fn scrub_keys(value: &mut Value) {
+    match value {
+        Value::String(s) if s.contains(KEY_PREFIX) => *s = scrub_str(s),
+        Value::Array(list) => list.iter_mut().for_each(scrub_keys),
+        Value::Object(map) => map.values_mut().for_each(scrub_keys),
+        _ => {}
+    }
+}
+
+/// `s` with the alphanumeric run after each [`KEY_PREFIX`] replaced.
+fn scrub_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find(KEY_PREFIX) {
+        let after = at + KEY_PREFIX.len();
+        out.push_str(rest.get(..after).unwrap_or_default());
+        let tail = rest.get(after..).unwrap_or_default();
+        let secret = tail
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tail.len());
+        if secret > 0 {
+            out.push_str("[Filtered]");
+        }
+        rest = tail.get(secret..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Keeps the newest breadcrumbs (`{"values": [...]}` or a bare array).
+fn keep_last_breadcrumbs(event: &mut Map<String, Value>) {
+    let list = match event.get_mut("breadcrumbs") {
+        Some(Value::Object(map)) => match map.get_mut("values") {
+            Some(Value::Array(list)) => list,
+            _ => return,
+        },
+        Some(Value::Array(list)) => list,
+        _ => return,
+    };
+    let excess = list.len().saturating_sub(BREADCRUMBS_KEPT);
+    list.drain(..excess);
+}
+
+/// Calls `f` on every stack trace object: exceptions' `stacktrace` and `raw_stacktrace`,
+/// threads' `stacktrace`, and the top-level `stacktrace`.
+fn for_each_stacktrace(event: &mut Map<String, Value>, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    for key in ["exception", "threads"] {
+        let holders: Vec<&mut Value> = match event.get_mut(key) {
+            Some(Value::Object(map)) if map.contains_key("values") => match map.get_mut("values") {
+                Some(Value::Array(list)) => list.iter_mut().collect(),
+                _ => Vec::new(),
+            },
+            Some(single @ Value::Object(_)) => vec![single],
+            Some(Value::Array(list)) => list.iter_mut().collect(),
+            _ => Vec::new(),
+        };
+        for holder in holders.into_iter().filter_map(Value::as_object_mut) {
+            for st in ["stacktrace", "raw_stacktrace"] {
+                if let Some(Value::Object(stacktrace)) = holder.get_mut(st) {
+                    f(stacktrace);
+                }
+            }
+        }
+    }
+    if let Some(Value::Object(stacktrace)) = event.get_mut("stacktrace") {
+        f(stacktrace);
+    }
+}
+
+/// The length of `value` as compact JSON, without building the text.
+fn json_len(value: &Map<String, Value>) -> usize {
+    struct Counter(usize);
+    impl Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+#[cfg(test)]
+#[path = "payload_tests.rs"]
+mod tests;

@@ -1,0 +1,100 @@
+use super::*;
+use serde_json::json;
+
+fn obj(v: Value) -> Map<String, Value> {
+    v.as_object().cloned().unwrap_or_default()
+}
+
+#[test]
+fn trims_breadcrumbs_debug_meta_and_vars() {
+    let crumbs: Vec<Value> = (0..50).map(|i| json!({"message": i})).collect();
+    let frames: Vec<Value> = (0..1500)
+        .map(|i| json!({"lineno": i, "vars": {"x": 1}}))
+        .collect();
+    let event = obj(json!({
+        "debug_meta": {"images": []},
+        "breadcrumbs": {"values": crumbs},
+        "exception": {"values": [{"type": "E", "stacktrace": {"frames": frames}}]},
+        "threads": [{"stacktrace": {"frames": [{"vars": {}, "lineno": 1}]}}],
+    }));
+    let out = trim(event);
+    assert!(out.get("debug_meta").is_none());
+    let kept = &out["breadcrumbs"]["values"];
+    assert_eq!(kept.as_array().map(Vec::len), Some(20));
+    assert_eq!(kept[0]["message"], 30);
+    let frames = &out["exception"]["values"][0]["stacktrace"]["frames"];
+    assert_eq!(frames.as_array().map(Vec::len), Some(1000));
+    assert_eq!(frames[0]["lineno"], 500);
+    assert!(frames[0].get("vars").is_none());
+    assert!(out["threads"][0]["stacktrace"]["frames"][0]
+        .get("vars")
+        .is_none());
+}
+
+#[test]
+fn caps_size_dropping_sections_then_everything() {
+    let big = "x".repeat(PAYLOAD_MAX);
+    let out = trim(obj(
+        json!({"event_id": "e1", "extra": {"blob": big}, "level": "error"}),
+    ));
+    assert!(out.get("extra").is_none());
+    assert_eq!(out["event_id"], "e1");
+    assert!(out.get("_cairn_truncated").is_none());
+
+    let big_value = "y".repeat(PAYLOAD_MAX);
+    let out = trim(obj(json!({
+        "event_id": "e2",
+        "exception": [{"type": "E", "value": big_value, "stacktrace": {"frames": []}}],
+        "fingerprint": ["a"],
+    })));
+    assert_eq!(out["_cairn_truncated"], true);
+    assert_eq!(out["exception"]["values"][0]["type"], "E");
+    assert_eq!(
+        out["exception"]["values"][0]["value"]
+            .as_str()
+            .map(str::len),
+        Some(MESSAGE_MAX)
+    );
+    assert!(json_len(out.as_object().unwrap_or(&Map::new())) <= PAYLOAD_MAX);
+}
+
+#[test]
+fn scrubs_ingest_keys() {
+    let cases = [
+        (
+            "http://cairn_ik_EXAMPLEKEY0123456789abcdefghij@127.0.0.1:8197/42",
+            "http://cairn_ik_[Filtered]@127.0.0.1:8197/42",
+        ),
+        (
+            "a cairn_ik_x and cairn_ik_y.",
+            "a cairn_ik_[Filtered] and cairn_ik_[Filtered].",
+        ),
+        ("cairn_ik_", "cairn_ik_"),
+        ("nothing here", "nothing here"),
+        ("é cairn_ik_ab€", "é cairn_ik_[Filtered]€"),
+    ];
+    for (input, want) in cases {
+        assert_eq!(scrub_str(input), want);
+    }
+    let out = trim(obj(
+        json!({"extra": {"sys.argv": ["main.py", "https://cairn_ik_abc@h/1"]}}),
+    ));
+    assert_eq!(
+        out["extra"]["sys.argv"][1],
+        "https://cairn_ik_[Filtered]@h/1"
+    );
+}
+
+#[test]
+fn drops_context_lines_before_giving_up() {
+    let line = "z".repeat(1000);
+    let frames: Vec<Value> = (0..400)
+        .map(|_| json!({"context_line": line, "function": "f"}))
+        .collect();
+    let out = trim(obj(
+        json!({"exception": {"values": [{"stacktrace": {"frames": frames}}]}}),
+    ));
+    let frame = &out["exception"]["values"][0]["stacktrace"]["frames"][0];
+    assert!(frame.get("context_line").is_none());
+    assert_eq!(frame["function"], "f");
+}

@@ -1,0 +1,359 @@
+//! Repo-relative paths (ARCHITECTURE §4): runtimes report absolute paths, URLs and bundler
+//! names; the IDE needs the path inside the repository, plus whether the frame is the
+//! application's own code (`in_app`).
+//!
+//! Rules, in order:
+//! 1. strip an `async ` prefix, the query string and fragment (`?hash`, `#…`), turn `\` into `/`;
+//! 2. strip URL schemes and bundler prefixes: `webpack-internal:///` (and a Next.js layer such as
+//!    `(rsc)/`), `webpack://` (with its namespace, `webpack://appname/./src/x.ts` → `src/x.ts`),
+//!    `file://`, `app:///`, and `scheme://host` for any other URL (`https://cdn/js/a.js` → `js/a.js`);
+//!    a Windows drive (`C:/`) is dropped;
+//! 3. resolve `.` and `..` segments;
+//! 4. if the path starts with a known deploy root (`/var/task/`, `/vercel/path0/`, `/vercel/path1/`,
+//!    `/app/`, `/usr/src/app/`, `/opt/app/`, `/home/site/wwwroot/`, `/workspace/`), strip it and
+//!    stop: what follows is already repo-relative;
+//! 5. otherwise, for an absolute path, strip everything up to and including the **first**
+//!    `/<repo name>/` segment (case-insensitive; `acme/checkout-api` and `checkout-api` both mean
+//!    `checkout-api`). The first one, because a Python or Django project often has a package named
+//!    like its repo (`/srv/mysite/mysite/settings.py` → `mysite/settings.py`), and the repo rule
+//!    is not applied after a deploy root for the same reason (`/app/mysite/settings.py` →
+//!    `mysite/settings.py`).
+//!
+//! The result never starts with `/`. `in_app` is decided on the whole path (before stripping).
+
+/// A path made repo-relative, and whether it is the application's own code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalizedPath {
+    /// Repo-relative path with `/` separators and no leading `/` (or the runtime's own name for
+    /// internals such as `node:internal/modules/cjs/loader` or `<frozen importlib._bootstrap>`).
+    pub path: String,
+    /// `false` for dependencies, runtimes, standard libraries and build output.
+    pub in_app: bool,
+}
+
+/// Deploy roots whose content is the repository (ARCHITECTURE §4), as path segments.
+const DEPLOY_ROOTS: &[&[&str]] = &[
+    &["var", "task"],
+    &["vercel", "path0"],
+    &["vercel", "path1"],
+    &["app"],
+    &["usr", "src", "app"],
+    &["opt", "app"],
+    &["home", "site", "wwwroot"],
+    &["workspace"],
+];
+
+/// Longest path (in bytes) looked at; the rest is ignored.
+const MAX_PATH: usize = 4096;
+
+/// Makes `raw` (as a runtime reported it) repo-relative for the repository `repo_name`
+/// (`name` or `owner/name`) and decides whether it is in-app. See the module docs for the rules.
+pub fn normalize_path(raw: &str, repo_name: &str) -> NormalizedPath {
+    let mut s = super::truncate_bytes(raw.trim(), MAX_PATH);
+    while let Some(rest) = s.strip_prefix("async ") {
+        s = rest.trim_start();
+    }
+    if s.starts_with("node:") || s.is_empty() || s == "native" || s.contains("[native code]") {
+        return NormalizedPath { path: s.to_string(), in_app: false };
+    }
+    if s.starts_with('<') && s.ends_with('>') {
+        return NormalizedPath { path: s.to_string(), in_app: false };
+    }
+    let s = s.split(['?', '#']).next().unwrap_or_default().replace('\\', "/");
+    let (body, scheme) = strip_scheme(&s);
+    let mut body = body;
+    // Windows drive: `C:/x` or `/C:/x` (from `file:///C:/x`).
+    let trimmed = body.strip_prefix('/').unwrap_or(body);
+    let b = trimmed.as_bytes();
+    if b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/' {
+        body = &trimmed[2..];
+    }
+    // A URL's path is not a filesystem path: no deploy root or repo segment to strip.
+    let absolute = body.starts_with('/') && !matches!(scheme, Scheme::Url | Scheme::Extension);
+    let segments = resolve_segments(body);
+
+    let mut in_app = !is_external(&segments, absolute);
+    if matches!(scheme, Scheme::Extension) || (matches!(scheme, Scheme::Webpack) && segments.first() == Some(&"webpack")) {
+        in_app = false;
+    }
+    let rest = if absolute { strip_roots(&segments, repo_name) } else { &segments[..] };
+    NormalizedPath { path: rest.join("/"), in_app }
+}
+
+/// What kind of prefix `strip_scheme` removed.
+#[derive(Clone, Copy)]
+enum Scheme {
+    None,
+    Webpack,
+    Extension,
+    Url,
+    Other,
+}
+
+/// Removes a URL scheme or bundler prefix; the body keeps a leading `/` only when it is an
+/// absolute filesystem path (or a URL path, which is then treated like one).
+fn strip_scheme(s: &str) -> (&str, Scheme) {
+    if let Some(r) = strip_prefix_ci(s, "webpack-internal://") {
+        let r = r.trim_start_matches('/');
+        // Next.js layers: `(rsc)/`, `(ssr)/`, `(app-pages-browser)/`.
+        let r = match r.strip_prefix('(').and_then(|x| x.split_once(")/")) {
+            Some((_, after)) => after,
+            None => r,
+        };
+        return (r, Scheme::Webpack);
+    }
+    if let Some(r) = strip_prefix_ci(s, "webpack://") {
+        if let Some(r) = r.strip_prefix('/') {
+            return (r.trim_start_matches('/'), Scheme::Webpack);
+        }
+        // `webpack://namespace/./src/x.ts`: drop the namespace.
+        return match r.split_once('/') {
+            Some((first, after)) if first != "." && first != ".." => (after, Scheme::Webpack),
+            _ => (r, Scheme::Webpack),
+        };
+    }
+    if let Some(r) = strip_prefix_ci(s, "file://") {
+        // `file:///abs` keeps `/abs`; `file://host/abs` (rare) drops the host.
+        let r = if r.starts_with('/') { r } else { r.find('/').map_or("", |i| &r[i..]) };
+        return (r, Scheme::Other);
+    }
+    if let Some(r) = strip_prefix_ci(s, "app://") {
+        return (r.trim_start_matches('/'), Scheme::Other);
+    }
+    if let Some(idx) = s.find("://") {
+        let scheme = &s[..idx];
+        if !scheme.is_empty() && scheme.bytes().all(|c| c.is_ascii_alphanumeric() || b"+.-".contains(&c)) {
+            let after = &s[idx + 3..];
+            let path = after.find('/').map_or("", |i| &after[i..]);
+            let kind = if scheme.to_ascii_lowercase().ends_with("-extension") { Scheme::Extension } else { Scheme::Url };
+            return (path, kind);
+        }
+    }
+    (s, Scheme::None)
+}
+
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+}
+
+/// Splits on `/`, dropping empty and `.` segments and resolving `..` (a leading `..` is dropped).
+fn resolve_segments(body: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for seg in body.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            s => out.push(s),
+        }
+    }
+    out
+}
+
+/// Strips a deploy root, or else everything up to and including the first repo-name segment.
+fn strip_roots<'a, 'b>(segments: &'b [&'a str], repo_name: &str) -> &'b [&'a str] {
+    for root in DEPLOY_ROOTS {
+        if segments.len() > root.len() && segments.starts_with(root) {
+            return &segments[root.len()..];
+        }
+    }
+    let repo = repo_name.trim().trim_matches('/').rsplit('/').next().unwrap_or_default();
+    if repo.is_empty() {
+        return segments;
+    }
+    // `/<repo>/` needs something after it: the last segment is the file itself.
+    let last = segments.len().saturating_sub(1);
+    match segments[..last].iter().position(|s| s.eq_ignore_ascii_case(repo)) {
+        Some(i) => &segments[i + 1..],
+        None => segments,
+    }
+}
+
+fn starts_with_ci(segments: &[&str], prefix: &[&str]) -> bool {
+    segments.len() >= prefix.len() && segments.iter().zip(prefix).all(|(a, b)| a.eq_ignore_ascii_case(b))
+}
+
+/// Dependencies, runtimes, standard libraries and build output.
+fn is_external(seg: &[&str], absolute: bool) -> bool {
+    const DEP_DIRS: &[&str] = &["node_modules", "site-packages", "dist-packages", "gems", "vendor"];
+    if seg.is_empty() || seg.iter().any(|s| DEP_DIRS.contains(s) || *s == ".next") {
+        return true;
+    }
+    let is_python_dir = |s: &str| {
+        let l = s.to_ascii_lowercase();
+        l.strip_prefix("python").is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+    };
+    let lib = |s: &str| s.eq_ignore_ascii_case("lib") || s.eq_ignore_ascii_case("lib64");
+    for w in seg.windows(2) {
+        let external = (lib(w[0]) && is_python_dir(w[1])) // /usr/lib/python3.11/, venv lib
+            || (is_python_dir(w[0]) && lib(w[1])) // C:/Python311/Lib/
+            || (lib(w[0]) && w[1] == "ruby") // /usr/local/lib/ruby/3.2.0/
+            || ((w[0] == ".cargo" || w[0] == "cargo") && (w[1] == "registry" || w[1] == "git"))
+            || (w[0] == "pkg" && w[1] == "mod") // Go module cache
+            || (w[0] == "_next" && w[1] == "static"); // Next.js client chunks
+        if external {
+            return true;
+        }
+    }
+    if absolute {
+        const ROOTS: &[&[&str]] = &[
+            &["rustc"],
+            &["usr", "local", "go"],
+            &["usr", "lib", "go"],
+            &["var", "runtime"], // AWS Lambda runtime interface client
+            &["var", "lang"],    // AWS Lambda language runtime
+        ];
+        if ROOTS.iter().any(|r| starts_with_ci(seg, r)) {
+            return true;
+        }
+        if seg.len() > 2 && seg[0] == "usr" && seg[1] == "lib" && seg[2].starts_with("go-") {
+            return true;
+        }
+    } else {
+        if seg[0] == "$GOROOT" {
+            return true;
+        }
+        // JVM: the Java parser makes `java/lang/Thread.java` from the class name.
+        const JVM: &[&str] = &["java", "javax", "jdk", "sun", "kotlin", "scala"];
+        let last = seg[seg.len() - 1];
+        let jvm_file = [".java", ".kt", ".scala"].iter().any(|e| last.ends_with(e));
+        if jvm_file && (JVM.contains(&seg[0]) || starts_with_ci(seg, &["com", "sun"])) {
+            return true;
+        }
+    }
+    false
+}
+
+/// A path for a module name, used when a frame's path is missing or relative.
+///
+/// With no hint or `python`: `app.payments` → `app/payments.py` (a package's `__init__.py`
+/// cannot be told apart; `__main__` gives `None`). With `java`: the class
+/// `com.acme.Cart$Item` → `com/acme/Cart.java`. Other platforms give `None`.
+pub fn module_to_path(module: &str, platform_hint: Option<&str>) -> Option<String> {
+    let module = module.trim();
+    if module.is_empty() || module.len() > 512 {
+        return None;
+    }
+    let ident = |s: &str| {
+        !s.is_empty()
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+            && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    let hint = platform_hint.map(|h| h.trim().to_ascii_lowercase());
+    match hint.as_deref() {
+        None | Some("python") => {
+            if module == "__main__" || !module.split('.').all(ident) {
+                return None;
+            }
+            Some(format!("{}.py", module.replace('.', "/")))
+        }
+        Some("java") => {
+            let class = module.split('$').next().unwrap_or_default();
+            if !class.split('.').all(ident) {
+                return None;
+            }
+            Some(format!("{}.java", class.replace('.', "/")))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_paths() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("/srv/checkout-api/app/payments.py", "app/payments.py", true),
+            ("/var/task/src/x.js", "src/x.js", true),
+            ("webpack:///./src/y.ts", "src/y.ts", true),
+            ("webpack://checkout/./src/x.ts", "src/x.ts", true),
+            ("webpack://_N_E/./src/app/page.tsx?abc1", "src/app/page.tsx", true),
+            ("webpack:///src/z.ts", "src/z.ts", true),
+            ("webpack:///webpack/bootstrap", "webpack/bootstrap", false),
+            ("webpack:///./node_modules/react-dom/cjs/react-dom.js", "node_modules/react-dom/cjs/react-dom.js", false),
+            ("webpack-internal:///(rsc)/./src/app/page.tsx", "src/app/page.tsx", true),
+            ("webpack-internal:///./src/lib/db.ts", "src/lib/db.ts", true),
+            ("file:///var/task/index.mjs", "index.mjs", true),
+            ("file:///home/dev/checkout-api/src/server.mjs", "src/server.mjs", true),
+            ("file:///C:/work/checkout-api/src/a.ts", "src/a.ts", true),
+            ("app:///src/main.js", "src/main.js", true),
+            ("async /app/src/handler.js", "src/handler.js", true),
+            ("https://shop.example.com/static/js/main.abc123.js?v=2#x", "static/js/main.abc123.js", true),
+            ("https://shop.example.com/app/main.js", "app/main.js", true),
+            ("https://shop.example.com/_next/static/chunks/app/page-1f2e.js", "_next/static/chunks/app/page-1f2e.js", false),
+            ("chrome-extension://abcdef/content.js", "content.js", false),
+            (r"C:\work\checkout-api\src\a.ts", "src/a.ts", true),
+            ("./src/../lib/./util.js", "lib/util.js", true),
+            ("/vercel/path0/.next/server/app/page.js", ".next/server/app/page.js", false),
+            ("/vercel/path1/src/app/api/route.ts", "src/app/api/route.ts", true),
+            ("/app/node_modules/express/lib/router/layer.js", "node_modules/express/lib/router/layer.js", false),
+            ("/usr/src/app/server.js", "server.js", true),
+            ("/opt/app/main.py", "main.py", true),
+            ("/home/site/wwwroot/app.py", "app.py", true),
+            ("/workspace/cmd/api/main.go", "cmd/api/main.go", true),
+            ("/app/checkout-api/models.py", "checkout-api/models.py", true),
+            ("/srv/checkout-api/checkout-api/x.py", "checkout-api/x.py", true),
+            ("/srv/other/checkout-api", "srv/other/checkout-api", true),
+            ("node:internal/modules/cjs/loader", "node:internal/modules/cjs/loader", false),
+            ("node:events", "node:events", false),
+            ("/usr/lib/python3.11/json/decoder.py", "usr/lib/python3.11/json/decoder.py", false),
+            ("/usr/local/lib/python3.12/site-packages/flask/app.py", "usr/local/lib/python3.12/site-packages/flask/app.py", false),
+            ("/var/task/.venv/lib/python3.11/site-packages/x.py", ".venv/lib/python3.11/site-packages/x.py", false),
+            ("/var/lang/lib/python3.12/json/decoder.py", "var/lang/lib/python3.12/json/decoder.py", false),
+            ("/var/runtime/bootstrap.py", "var/runtime/bootstrap.py", false),
+            ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap>", false),
+            ("<string>", "<string>", false),
+            ("/rustc/90b35a6239c3d8bdabc530a6a0816f7ff89a0aaf/library/std/src/panicking.rs", "rustc/90b35a6239c3d8bdabc530a6a0816f7ff89a0aaf/library/std/src/panicking.rs", false),
+            ("/home/u/.cargo/registry/src/index.crates.io-6f17d22bba15001f/tokio-1.0.0/src/lib.rs", "home/u/.cargo/registry/src/index.crates.io-6f17d22bba15001f/tokio-1.0.0/src/lib.rs", false),
+            ("/usr/local/go/src/runtime/panic.go", "usr/local/go/src/runtime/panic.go", false),
+            ("/root/go/pkg/mod/github.com/gin-gonic/gin@v1.9.1/gin.go", "root/go/pkg/mod/github.com/gin-gonic/gin@v1.9.1/gin.go", false),
+            ("java/lang/Thread.java", "java/lang/Thread.java", false),
+            ("com/acme/checkout/Cart.java", "com/acme/checkout/Cart.java", true),
+            ("/usr/local/bundle/gems/actionpack-7.1.0/lib/a.rb", "usr/local/bundle/gems/actionpack-7.1.0/lib/a.rb", false),
+            ("/var/www/checkout-api/vendor/laravel/framework/src/x.php", "vendor/laravel/framework/src/x.php", false),
+            ("", "", false),
+        ];
+        for (raw, want, in_app) in cases {
+            let got = normalize_path(raw, "acme/checkout-api");
+            assert_eq!((got.path.as_str(), got.in_app), (*want, *in_app), "{raw}");
+        }
+    }
+
+    #[test]
+    fn repo_name_forms() {
+        for repo in ["checkout-api", "acme/checkout-api", "Checkout-API", " checkout-api/ "] {
+            assert_eq!(normalize_path("/srv/checkout-api/app/payments.py", repo).path, "app/payments.py", "{repo}");
+        }
+        assert_eq!(normalize_path("/srv/checkout-api/app/payments.py", "").path, "srv/checkout-api/app/payments.py");
+    }
+
+    #[test]
+    fn hostile_paths_do_not_panic() {
+        let long = "a/".repeat(10_000);
+        for raw in ["://", "webpack://", "webpack-internal:///(", "file://", "C:", "/..", "../../..", "?", "é:/x", long.as_str(), "\u{0}\u{ffff}"] {
+            let _ = normalize_path(raw, "r");
+        }
+    }
+
+    #[test]
+    fn modules_to_paths() {
+        let cases: &[(&str, Option<&str>, Option<&str>)] = &[
+            ("app.payments", None, Some("app/payments.py")),
+            ("app.payments", Some("python"), Some("app/payments.py")),
+            ("handler", Some("Python"), Some("handler.py")),
+            ("__main__", None, None),
+            ("app..x", None, None),
+            ("1app.x", None, None),
+            ("", None, None),
+            ("com.acme.Cart$Item", Some("java"), Some("com/acme/Cart.java")),
+            ("app.payments", Some("node"), None),
+        ];
+        for (m, hint, want) in cases {
+            assert_eq!(module_to_path(m, *hint).as_deref(), *want, "{m}");
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! `POST /v1/events`: keys, parsing, grouping, dedupe, regressions, per-commit locations.
+
+use serde_json::json;
+
+use crate::helpers::{sha, TestApp};
+
+fn node_error(commit: &str) -> serde_json::Value {
+    json!({
+        "error_message": "Cannot read properties of null (reading 'items')",
+        "error_type": "TypeError",
+        "stack_trace": "TypeError: Cannot read properties of null (reading 'items')\n    at priceOf (/var/task/src/handlers/checkout.js:2:15)\n    at handleCheckout (/var/task/src/handlers/checkout.js:5:17)\n    at Runtime.handler (/var/task/node_modules/lambda-api/index.js:10:3)",
+        "commit_sha": commit,
+        "environment": "production"
+    })
+}
+
+#[tokio::test]
+async fn ingest_groups_repeated_errors_into_one_incident() {
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let commit = sha("c1");
+
+    let a = app.ingest(key, &node_error(&commit)).await;
+    let b = app.ingest(key, &node_error(&commit)).await;
+
+    assert_eq!(a.status, 202, "{:?}", a.body);
+    assert_eq!(a.body["incident_id"], b.body["incident_id"]);
+    assert!(a.body["incident_id"].as_str().unwrap().starts_with("inc_"));
+    app.fold().await;
+    let (count, file, line, col): (i64, String, i32, i32) = sqlx::query_as(
+        "select occurrence_count, file_path, line_number, column_number from incidents",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((count, file.as_str(), line, col), (2, "src/handlers/checkout.js", 2, 15));
+}
+
+#[tokio::test]
+async fn ingest_counts_a_retried_event_once() {
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let mut ev = node_error(&sha("c1"));
+    ev["event_id"] = json!("retry-me-1");
+
+    let first = app.ingest(key, &ev).await;
+    let again = app.ingest(key, &ev).await;
+
+    assert_eq!(first.status, 202);
+    assert_eq!(again.status, 202);
+    assert_eq!(first.body, again.body);
+    app.fold().await;
+    let n: i64 = sqlx::query_scalar("select count(*) from incident_events").fetch_one(&app.pool).await.unwrap();
+    let count: i64 = sqlx::query_scalar("select occurrence_count from incidents").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((n, count), (1, 1));
+}
+
+#[tokio::test]
+async fn ingest_accepts_an_array_and_answers_each_event() {
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let mut other = node_error(&sha("c1"));
+    other["error_message"] = json!("something else entirely");
+    other["error_type"] = json!("RangeError");
+
+    let r = app.ingest(key, &json!([node_error(&sha("c1")), other, node_error(&sha("c2"))])).await;
+
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let events = r.body["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0]["incident_id"], events[2]["incident_id"]);
+    assert_ne!(events[0]["incident_id"], events[1]["incident_id"]);
+}
+
+#[tokio::test]
+async fn ingest_refuses_missing_unknown_and_revoked_keys() {
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let ev = node_error(&sha("c1"));
+
+    let none = app.send("POST", "/v1/events", &[("content-type", "application/json")], ev.to_string()).await;
+    let unknown = app.ingest(&format!("cairn_ik_{}", "x".repeat(32)), &ev).await;
+    let malformed = app.ingest("not-a-key", &ev).await;
+    let path = format!("/v1/projects/{}/keys/{}", project["project_id"].as_str().unwrap(), project["key_id"].as_str().unwrap());
+    let revoke = app.send("DELETE", &path, &[("authorization", &format!("Bearer {session}"))], "").await;
+    let revoked = app.ingest(key, &ev).await;
+
+    assert_eq!((none.status, none.code()), (401, "missing_ingest_key"));
+    assert_eq!((unknown.status, unknown.code()), (401, "invalid_ingest_key"));
+    assert_eq!((malformed.status, malformed.code()), (401, "invalid_ingest_key"));
+    assert_eq!(revoke.status, 200, "{:?}", revoke.body);
+    assert!(revoke.body["revoked_at"].is_string());
+    assert_eq!((revoked.status, revoked.code()), (401, "invalid_ingest_key"));
+}
+
+#[tokio::test]
+async fn ingest_answers_bad_bodies_with_clear_4xx_codes() {
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    let big = json!({"error_message": "x".repeat(1024 * 1024 + 10), "environment": "p", "commit_sha": sha("c")});
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("{".into(), 400, "invalid_json"),
+        ("".into(), 400, "empty_body"),
+        (deep, 400, "json_too_deep"),
+        (json!({"environment": "p", "commit_sha": sha("c")}).to_string(), 422, "missing_error_message"),
+        (json!({"error_message": "x", "environment": "p"}).to_string(), 422, "missing_commit_sha"),
+        (json!({"error_message": "x", "environment": "p", "commit_sha": "zz"}).to_string(), 422, "invalid_commit_sha"),
+        (json!({"error_message": "x", "environment": "p", "commit_sha": sha("c"), "frames": "no"}).to_string(), 422, "invalid_event"),
+        (json!([]).to_string(), 422, "empty_batch"),
+        (big.to_string(), 413, "payload_too_large"),
+    ];
+    for (body, status, code) in cases {
+        let r = app
+            .send("POST", "/v1/events", &[("authorization", &format!("Bearer {key}")), ("content-type", "application/json")], body)
+            .await;
+        assert_eq!((r.status, r.code()), (status, code), "{:?}", r.body);
+    }
+    let n: i64 = sqlx::query_scalar("select count(*) from incident_events").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(n, 0, "nothing is written for a refused request");
+}
+
+#[tokio::test]
+async fn a_resolved_incident_that_recurs_is_reopened() {
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let first = app.ingest(key, &node_error(&sha("c1"))).await;
+    let id = first.body["incident_id"].as_str().unwrap();
+    let resolve = app
+        .send("PATCH", &format!("/v1/incidents/{id}"), &[("authorization", &format!("Bearer {session}"))], json!({"status": "resolved"}).to_string())
+        .await;
+    assert_eq!(resolve.body["status"], "resolved", "{:?}", resolve.body);
+
+    let again = app.ingest(key, &node_error(&sha("c2"))).await;
+
+    assert_eq!(again.body["incident_id"], id);
+    let status: String = sqlx::query_scalar("select status from incidents").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(status, "open");
+}
+
+#[tokio::test]
+async fn structured_frames_and_sdk_fingerprints_are_used() {
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let ev = |msg: &str| {
+        json!({
+            "error_message": msg, "error_type": "ValueError", "environment": "staging", "commit_sha": sha("c1"),
+            "fingerprint": ["payments", "{{ default }}"],
+            "frames": [
+                {"file_path": "/srv/checkout-api/app/main.py", "line_number": 10, "function": "main"},
+                {"file_path": "/srv/checkout-api/app/payments.py", "line_number": 2, "column_number": null, "function": "charge"}
+            ]
+        })
+    };
+
+    let a = app.ingest(key, &ev("bad amount 12")).await;
+    let b = app.ingest(key, &ev("bad amount 13")).await;
+
+    assert_eq!(a.status, 202, "{:?}", a.body);
+    assert_eq!(a.body["incident_id"], b.body["incident_id"], "numbers do not split an incident");
+    let (file, line, func): (String, i32, String) =
+        sqlx::query_as("select file_path, line_number, function from incidents").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((file.as_str(), line, func.as_str()), ("app/payments.py", 2, "charge"));
+}
+
+#[tokio::test]
+async fn an_event_with_only_an_unknown_deployment_is_accepted_without_a_commit() {
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+
+    let r = app
+        .ingest(key, &json!({"error_message": "boom", "environment": "production", "deployment_id": "dpl_unknown"}))
+        .await;
+
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let dep: Option<String> = sqlx::query_scalar("select deployment_id from incident_events").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(dep.as_deref(), Some("dpl_unknown"));
+}
+
+#[tokio::test]
+async fn key_usage_is_counted_without_a_write_per_event() {
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    for _ in 0..3 {
+        app.ingest(key, &node_error(&sha("c1"))).await;
+    }
+
+    let r = app.get(&format!("/v1/projects/{}", project["project_id"].as_str().unwrap()), &session).await;
+
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["keys"][0]["usage_count"], 3);
+    assert!(r.body["keys"][0]["last_used_at"].is_string());
+}
+
+#[tokio::test]
+async fn the_rate_limit_answers_429_with_retry_after() {
+    let app = TestApp::spawn_with(crate::helpers::Options { rate_limit_per_minute: 3, ..Default::default() }).await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(app.ingest(key, &node_error(&sha("c1"))).await);
+    }
+    assert_eq!(statuses.iter().map(|r| r.status).collect::<Vec<_>>(), vec![202, 202, 202, 429, 429]);
+    let limited = &statuses[3];
+    assert_eq!(limited.code(), "rate_limited");
+    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+}
+
+#[tokio::test]
+async fn health_reports_the_database_and_a_dead_database_is_a_503() {
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap().to_owned();
+    assert_eq!(app.send("GET", "/healthz", &[], "").await.status, 200);
+
+    // Break the database on purpose: close the pool the server uses.
+    app.app.pool.close().await;
+    let health = app.send("GET", "/healthz", &[], "").await;
+    let ingest = app.ingest(&key, &node_error(&sha("c1"))).await;
+
+    assert_eq!(health.status, 503);
+    assert_eq!((ingest.status, ingest.code()), (503, "database_unavailable"));
+    assert!(ingest.headers.contains_key("retry-after"));
+    let n: i64 = sqlx::query_scalar("select count(*) from incident_events").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(n, 0);
+}

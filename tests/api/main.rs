@@ -1,0 +1,9 @@
+//! Integration tests: the real local server (every function's handler) over a real PostgreSQL,
+//! with a fake GitHub on loopback. One file per function.
+
+mod auth;
+mod fake_github;
+mod helpers;
+mod incidents;
+mod ingest;
+mod projects;
