@@ -61,7 +61,12 @@ pub(super) fn some(s: &str) -> Option<String> {
 }
 
 /// A frame from its text parts (empty parts become `None`).
-pub(super) fn frame(path: Option<&str>, function: Option<&str>, line: Option<u32>, col: Option<u32>) -> Frame {
+pub(super) fn frame(
+    path: Option<&str>,
+    function: Option<&str>,
+    line: Option<u32>,
+    col: Option<u32>,
+) -> Frame {
     Frame {
         file_path: path.and_then(some),
         module: None,
@@ -76,7 +81,10 @@ pub(super) fn frame(path: Option<&str>, function: Option<&str>, line: Option<u32
 /// `App\Exceptions\CartException`, `ActiveRecord::RecordNotFound`), or 0.
 fn type_name_len(s: &str) -> usize {
     let b = s.as_bytes();
-    if !b.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_' || *c == b'$') {
+    if !b
+        .first()
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_' || *c == b'$')
+    {
         return 0;
     }
     let mut i = 0;
@@ -84,7 +92,10 @@ fn type_name_len(s: &str) -> usize {
         let c = b[i];
         if c.is_ascii_alphanumeric() || b"_$.\\".contains(&c) {
             i += 1;
-        } else if c == b':' && b.get(i + 1) == Some(&b':') && b.get(i + 2).is_some_and(|c| c.is_ascii_alphabetic()) {
+        } else if c == b':'
+            && b.get(i + 1) == Some(&b':')
+            && b.get(i + 2).is_some_and(|c| c.is_ascii_alphabetic())
+        {
             i += 2;
         } else {
             break;
@@ -178,25 +189,61 @@ mod tests {
 
     #[test]
     fn locations() {
-        assert_eq!(split_location("/a/b.js:12:5"), ("/a/b.js", Some(12), Some(5)));
-        assert_eq!(split_location("C:/a/b.js:12"), ("C:/a/b.js", Some(12), None));
+        assert_eq!(
+            split_location("/a/b.js:12:5"),
+            ("/a/b.js", Some(12), Some(5))
+        );
+        assert_eq!(
+            split_location("C:/a/b.js:12"),
+            ("C:/a/b.js", Some(12), None)
+        );
         assert_eq!(split_location("native"), ("native", None, None));
-        assert_eq!(split_location("x:99999999999:1"), ("x:99999999999", Some(1), None));
+        assert_eq!(
+            split_location("x:99999999999:1"),
+            ("x:99999999999", Some(1), None)
+        );
         assert_eq!(split_location(""), ("", None, None));
     }
 
     #[test]
     fn types_and_messages() {
         let ok = |l: &str, t: &str, m: Option<&str>| {
-            assert_eq!(type_and_message(l), Some((t.to_string(), m.map(str::to_string))), "{l}");
+            assert_eq!(
+                type_and_message(l),
+                Some((t.to_string(), m.map(str::to_string))),
+                "{l}"
+            );
         };
         ok("TypeError: x is null", "TypeError", Some("x is null"));
-        ok("Uncaught ReferenceError: foo is not defined", "ReferenceError", Some("foo is not defined"));
-        ok("Error [ERR_HTTP_HEADERS_SENT]: Cannot set headers", "Error [ERR_HTTP_HEADERS_SENT]", Some("Cannot set headers"));
+        ok(
+            "Uncaught ReferenceError: foo is not defined",
+            "ReferenceError",
+            Some("foo is not defined"),
+        );
+        ok(
+            "Error [ERR_HTTP_HEADERS_SENT]: Cannot set headers",
+            "Error [ERR_HTTP_HEADERS_SENT]",
+            Some("Cannot set headers"),
+        );
         ok("KeyboardInterrupt", "KeyboardInterrupt", None);
-        ok("Exception in thread \"main\" java.lang.IllegalStateException: boom", "java.lang.IllegalStateException", Some("boom"));
-        ok("ActiveRecord::RecordNotFound: gone", "ActiveRecord::RecordNotFound", Some("gone"));
-        for bad in ["", "12: x", "a b: c", "x.: y", "at foo (x.js:1:2)", "Error [unclosed: x"] {
+        ok(
+            "Exception in thread \"main\" java.lang.IllegalStateException: boom",
+            "java.lang.IllegalStateException",
+            Some("boom"),
+        );
+        ok(
+            "ActiveRecord::RecordNotFound: gone",
+            "ActiveRecord::RecordNotFound",
+            Some("gone"),
+        );
+        for bad in [
+            "",
+            "12: x",
+            "a b: c",
+            "x.: y",
+            "at foo (x.js:1:2)",
+            "Error [unclosed: x",
+        ] {
             assert_eq!(type_and_message(bad), None, "{bad}");
         }
     }

@@ -87,7 +87,11 @@ fn token_at(s: &[char]) -> Option<(usize, &'static str)> {
     }
     let word = s.iter().take_while(|c| is_word(**c)).count();
     let hex = &s[..word];
-    if word >= 6 && hex.iter().all(char::is_ascii_hexdigit) && hex.iter().any(char::is_ascii_alphabetic) && hex.iter().any(char::is_ascii_digit) {
+    if word >= 6
+        && hex.iter().all(char::is_ascii_hexdigit)
+        && hex.iter().any(char::is_ascii_alphabetic)
+        && hex.iter().any(char::is_ascii_digit)
+    {
         return Some((word, "<hex>"));
     }
     if s[0].is_ascii_digit() {
@@ -101,19 +105,36 @@ fn token_at(s: &[char]) -> Option<(usize, &'static str)> {
 }
 
 fn is_uuid(s: &[char]) -> bool {
-    s.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == '-' } else { c.is_ascii_hexdigit() })
+    s.iter().enumerate().all(|(i, c)| {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            *c == '-'
+        } else {
+            c.is_ascii_hexdigit()
+        }
+    })
 }
 
 /// `local@domain.tld` starting at `s[0]`.
 fn email_len(s: &[char]) -> Option<usize> {
-    let local = s.iter().take(256).take_while(|c| c.is_ascii_alphanumeric() || "._%+-".contains(**c)).count();
+    let local = s
+        .iter()
+        .take(256)
+        .take_while(|c| c.is_ascii_alphanumeric() || "._%+-".contains(**c))
+        .count();
     if local == 0 || s.get(local) != Some(&'@') {
         return None;
     }
-    let domain = s[local + 1..].iter().take(256).take_while(|c| c.is_ascii_alphanumeric() || **c == '.' || **c == '-').count();
+    let domain = s[local + 1..]
+        .iter()
+        .take(256)
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == '.' || **c == '-')
+        .count();
     let d = &s[local + 1..local + 1 + domain];
     // Trim a trailing `.` (end of sentence); need a dot inside.
-    let trimmed = d.iter().rposition(|c| c.is_ascii_alphanumeric()).map_or(0, |p| p + 1);
+    let trimmed = d
+        .iter()
+        .rposition(|c| c.is_ascii_alphanumeric())
+        .map_or(0, |p| p + 1);
     (d[..trimmed].contains(&'.')).then_some(local + 1 + trimmed)
 }
 
@@ -121,21 +142,37 @@ fn email_len(s: &[char]) -> Option<usize> {
 /// at least one digit) starting at `s[0]`.
 fn ip_len(s: &[char]) -> Option<usize> {
     // Bounded: an address is at most 45 characters.
-    let run = s.iter().take(46).take_while(|c| c.is_ascii_digit() || **c == '.').count();
+    let run = s
+        .iter()
+        .take(46)
+        .take_while(|c| c.is_ascii_digit() || **c == '.')
+        .count();
     let v4 = &s[..run];
     let parts: Vec<&[char]> = v4.split(|c| *c == '.').collect();
-    let part_ok = |p: &&[char]| !p.is_empty() && p.len() <= 3 && p.iter().collect::<String>().parse::<u16>().is_ok_and(|n| n <= 255);
+    let part_ok = |p: &&[char]| {
+        !p.is_empty()
+            && p.len() <= 3
+            && p.iter()
+                .collect::<String>()
+                .parse::<u16>()
+                .is_ok_and(|n| n <= 255)
+    };
     if parts.len() == 4 && parts.iter().all(part_ok) && !s.get(run).is_some_and(|c| is_word(*c)) {
         return Some(run);
     }
-    let run = s.iter().take(46).take_while(|c| c.is_ascii_hexdigit() || **c == ':').count();
+    let run = s
+        .iter()
+        .take(46)
+        .take_while(|c| c.is_ascii_hexdigit() || **c == ':')
+        .count();
     let v6: String = s[..run].iter().collect();
     let v6 = v6.trim_end_matches(':');
     let colons = v6.matches(':').count();
     let groups_ok = v6.split(':').all(|g| g.len() <= 4);
     let shape_ok = (v6.contains("::") && colons >= 2) || colons == 7;
     let ends = !s.get(run).is_some_and(|c| is_word(*c) || *c == '.');
-    (groups_ok && shape_ok && ends && v6.bytes().any(|b| b.is_ascii_digit())).then_some(v6.chars().count())
+    (groups_ok && shape_ok && ends && v6.bytes().any(|b| b.is_ascii_digit()))
+        .then_some(v6.chars().count())
 }
 
 /// Length of a quoted value starting at `s[0]` (a quote), up to its closing quote on the same
@@ -145,7 +182,9 @@ fn quoted_len(s: &[char]) -> Option<usize> {
     for (i, c) in s.iter().enumerate().skip(1) {
         match *c {
             '\n' => return None,
-            c if c == q && !s.get(i + 1).is_some_and(|n| n.is_alphanumeric()) => return Some(i + 1),
+            c if c == q && !s.get(i + 1).is_some_and(|n| n.is_alphanumeric()) => {
+                return Some(i + 1)
+            }
             _ => {}
         }
     }
@@ -179,18 +218,35 @@ pub fn default_fingerprint(
     top_frame_function: Option<&str>,
 ) -> String {
     let message = normalize_message(message);
-    hash_fields("cairn.fingerprint.v1", [error_type, Some(message.as_str()), top_frame_path, top_frame_function])
+    hash_fields(
+        "cairn.fingerprint.v1",
+        [
+            error_type,
+            Some(message.as_str()),
+            top_frame_path,
+            top_frame_function,
+        ],
+    )
 }
 
 /// An SDK's fingerprint: each `{{ default }}` (or `{{default}}`) is replaced by `default`, and the
 /// parts are hashed. An empty list, or one that is only `{{ default }}`, gives `default` itself,
 /// so such events group with those that sent no fingerprint.
 pub fn sdk_fingerprint(parts: &[String], default: &str) -> String {
-    let expanded: Vec<String> = parts.iter().map(|p| p.replace("{{ default }}", default).replace("{{default}}", default)).collect();
+    let expanded: Vec<String> = parts
+        .iter()
+        .map(|p| {
+            p.replace("{{ default }}", default)
+                .replace("{{default}}", default)
+        })
+        .collect();
     if expanded.is_empty() || (expanded.len() == 1 && expanded[0] == default) {
         return default.to_string();
     }
-    hash_fields("cairn.sdk-fingerprint.v1", expanded.iter().map(|s| Some(s.as_str())))
+    hash_fields(
+        "cairn.sdk-fingerprint.v1",
+        expanded.iter().map(|s| Some(s.as_str())),
+    )
 }
 
 #[cfg(test)]
@@ -202,17 +258,38 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("order 42 not found", "order <num> not found"),
             ("timeout after 30.5s", "timeout after <num>s"),
-            ("took 42ms at 2024-01-15T10:30:00Z", "took <num>ms at <num>-<num>-<num>T<num>:<num>:<num>Z"),
-            ("user 3fa85f64-5717-4562-b3fc-2c963f66afa6 missing", "user <uuid> missing"),
-            ("bad pointer 0x7ffd5e8c and 0XDEAD", "bad pointer <hex> and <hex>"),
-            ("commit a1b2c3d4e5f6 missing; deadbeef kept", "commit <hex> missing; deadbeef kept"),
-            ("connect ECONNREFUSED 10.0.3.17:5432", "connect ECONNREFUSED <ip>:<num>"),
+            (
+                "took 42ms at 2024-01-15T10:30:00Z",
+                "took <num>ms at <num>-<num>-<num>T<num>:<num>:<num>Z",
+            ),
+            (
+                "user 3fa85f64-5717-4562-b3fc-2c963f66afa6 missing",
+                "user <uuid> missing",
+            ),
+            (
+                "bad pointer 0x7ffd5e8c and 0XDEAD",
+                "bad pointer <hex> and <hex>",
+            ),
+            (
+                "commit a1b2c3d4e5f6 missing; deadbeef kept",
+                "commit <hex> missing; deadbeef kept",
+            ),
+            (
+                "connect ECONNREFUSED 10.0.3.17:5432",
+                "connect ECONNREFUSED <ip>:<num>",
+            ),
             // `::1:5432` is itself a valid IPv6 address.
             ("connect ECONNREFUSED ::1:5432", "connect ECONNREFUSED <ip>"),
             ("host 2001:db8::ff00:42:8329 down", "host <ip> down"),
-            ("std::io::Error at 10:30:45", "std::io::Error at <num>:<num>:<num>"),
+            (
+                "std::io::Error at 10:30:45",
+                "std::io::Error at <num>:<num>:<num>",
+            ),
             ("no user jane.doe+x@example.co.uk.", "no user <email>."),
-            ("Cannot read properties of null (reading 'items')", "Cannot read properties of null (reading <str>)"),
+            (
+                "Cannot read properties of null (reading 'items')",
+                "Cannot read properties of null (reading <str>)",
+            ),
             ("key \"cart:42\" can't be 'x'", "key <str> can't be <str>"),
             ("don't stop", "don't stop"),
             ("utf8 int32 v2 user42", "utf8 int32 v2 user42"),
@@ -235,19 +312,64 @@ mod tests {
 
     #[test]
     fn fingerprint_ignores_lines_numbers_and_ids() {
-        let a = default_fingerprint(Some("KeyError"), "order 42 missing for 3fa85f64-5717-4562-b3fc-2c963f66afa6", Some("app/cart.py"), Some("load"));
-        let b = default_fingerprint(Some("KeyError"), "order 7 missing for 9b2e1c3d-0000-4000-8000-000000000001", Some("app/cart.py"), Some("load"));
+        let a = default_fingerprint(
+            Some("KeyError"),
+            "order 42 missing for 3fa85f64-5717-4562-b3fc-2c963f66afa6",
+            Some("app/cart.py"),
+            Some("load"),
+        );
+        let b = default_fingerprint(
+            Some("KeyError"),
+            "order 7 missing for 9b2e1c3d-0000-4000-8000-000000000001",
+            Some("app/cart.py"),
+            Some("load"),
+        );
         assert_eq!(a, b);
         assert_eq!(a.len(), 64);
-        assert!(a.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
         // Different type, path, function or message text: different group.
-        assert_ne!(a, default_fingerprint(Some("ValueError"), "order 42 missing for x", Some("app/cart.py"), Some("load")));
-        assert_ne!(a, default_fingerprint(Some("KeyError"), "order 42 missing for x", Some("app/cart.py"), Some("save")));
-        assert_ne!(a, default_fingerprint(Some("KeyError"), "order 42 missing for x", Some("app/pay.py"), Some("load")));
+        assert_ne!(
+            a,
+            default_fingerprint(
+                Some("ValueError"),
+                "order 42 missing for x",
+                Some("app/cart.py"),
+                Some("load")
+            )
+        );
+        assert_ne!(
+            a,
+            default_fingerprint(
+                Some("KeyError"),
+                "order 42 missing for x",
+                Some("app/cart.py"),
+                Some("save")
+            )
+        );
+        assert_ne!(
+            a,
+            default_fingerprint(
+                Some("KeyError"),
+                "order 42 missing for x",
+                Some("app/pay.py"),
+                Some("load")
+            )
+        );
         // Field boundaries are unambiguous.
-        assert_ne!(default_fingerprint(Some("ab"), "c", None, None), default_fingerprint(Some("a"), "bc", None, None));
-        assert_ne!(default_fingerprint(None, "", Some("x"), None), default_fingerprint(None, "", None, Some("x")));
-        assert_ne!(default_fingerprint(None, "m", None, None), default_fingerprint(Some(""), "m", None, None));
+        assert_ne!(
+            default_fingerprint(Some("ab"), "c", None, None),
+            default_fingerprint(Some("a"), "bc", None, None)
+        );
+        assert_ne!(
+            default_fingerprint(None, "", Some("x"), None),
+            default_fingerprint(None, "", None, Some("x"))
+        );
+        assert_ne!(
+            default_fingerprint(None, "m", None, None),
+            default_fingerprint(Some(""), "m", None, None)
+        );
     }
 
     #[test]
@@ -257,8 +379,16 @@ mod tests {
         let fp = |text: &str| {
             let t = crate::stack::parse_stack_trace(text);
             let top = t.frames.last().cloned().unwrap_or_default();
-            let path = top.file_path.as_deref().map(|p| crate::stack::paths::normalize_path(p, "checkout-api").path);
-            default_fingerprint(t.error_type.as_deref(), t.error_message.as_deref().unwrap_or(""), path.as_deref(), top.function.as_deref())
+            let path = top
+                .file_path
+                .as_deref()
+                .map(|p| crate::stack::paths::normalize_path(p, "checkout-api").path);
+            default_fingerprint(
+                t.error_type.as_deref(),
+                t.error_message.as_deref().unwrap_or(""),
+                path.as_deref(),
+                top.function.as_deref(),
+            )
         };
         assert_eq!(fp(v1), fp(v2));
     }
@@ -266,12 +396,20 @@ mod tests {
     #[test]
     fn sdk_fingerprints() {
         let d = default_fingerprint(Some("E"), "m", None, None);
-        let s = |parts: &[&str]| sdk_fingerprint(&parts.iter().map(|p| p.to_string()).collect::<Vec<_>>(), &d);
+        let s = |parts: &[&str]| {
+            sdk_fingerprint(&parts.iter().map(|p| p.to_string()).collect::<Vec<_>>(), &d)
+        };
         assert_eq!(s(&["{{ default }}"]), d);
         assert_eq!(s(&["{{default}}"]), d);
         assert_eq!(s(&[]), d);
-        assert_eq!(s(&["{{ default }}", "tenant-a"]), s(&["{{default}}", "tenant-a"]));
-        assert_ne!(s(&["{{ default }}", "tenant-a"]), s(&["{{ default }}", "tenant-b"]));
+        assert_eq!(
+            s(&["{{ default }}", "tenant-a"]),
+            s(&["{{default}}", "tenant-a"])
+        );
+        assert_ne!(
+            s(&["{{ default }}", "tenant-a"]),
+            s(&["{{ default }}", "tenant-b"])
+        );
         assert_ne!(s(&["ab", "c"]), s(&["a", "bc"]));
         assert_eq!(s(&["checkout"]).len(), 64);
         assert_eq!(s(&["checkout"]), s(&["checkout"]));

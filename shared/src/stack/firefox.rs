@@ -12,9 +12,17 @@ pub(super) fn parse(lines: &[&str]) -> ParsedTrace {
     let Some(first) = lines.iter().position(|l| parse_frame(l).is_some()) else {
         return ParsedTrace::default();
     };
-    let frames: Vec<Frame> = lines[first..].iter().map_while(|l| parse_frame(l)).take(super::MAX_FRAMES).collect();
+    let frames: Vec<Frame> = lines[first..]
+        .iter()
+        .map_while(|l| parse_frame(l))
+        .take(super::MAX_FRAMES)
+        .collect();
     let (error_type, error_message) = header_above(lines, first);
-    ParsedTrace { frames: finish(frames, true), error_type, error_message }
+    ParsedTrace {
+        frames: finish(frames, true),
+        error_type,
+        error_message,
+    }
 }
 
 fn parse_frame(line: &str) -> Option<Frame> {
@@ -46,7 +54,8 @@ mod tests {
 
     #[test]
     fn firefox() {
-        let text = "TypeError: cart is null\ntotal@https://shop.example.com/static/js/main.js:10:5\n\
+        let text =
+            "TypeError: cart is null\ntotal@https://shop.example.com/static/js/main.js:10:5\n\
 Cart/this.render/<@webpack:///./src/cart.js:40:12\n\
 promise callback*checkout@https://shop.example.com/static/js/main.js:20:1\n\
 @https://shop.example.com/static/js/main.js:30:7\n";
@@ -55,10 +64,30 @@ promise callback*checkout@https://shop.example.com/static/js/main.js:20:1\n\
             Some("TypeError"),
             Some("cart is null"),
             &[
-                (Some("https://shop.example.com/static/js/main.js"), None, Some(30), Some(7)),
-                (Some("https://shop.example.com/static/js/main.js"), Some("checkout"), Some(20), Some(1)),
-                (Some("webpack:///./src/cart.js"), Some("Cart/this.render/<"), Some(40), Some(12)),
-                (Some("https://shop.example.com/static/js/main.js"), Some("total"), Some(10), Some(5)),
+                (
+                    Some("https://shop.example.com/static/js/main.js"),
+                    None,
+                    Some(30),
+                    Some(7),
+                ),
+                (
+                    Some("https://shop.example.com/static/js/main.js"),
+                    Some("checkout"),
+                    Some(20),
+                    Some(1),
+                ),
+                (
+                    Some("webpack:///./src/cart.js"),
+                    Some("Cart/this.render/<"),
+                    Some(40),
+                    Some(12),
+                ),
+                (
+                    Some("https://shop.example.com/static/js/main.js"),
+                    Some("total"),
+                    Some(10),
+                    Some(5),
+                ),
             ],
         );
     }
@@ -72,10 +101,25 @@ render@webpack:///./node_modules/@scope/ui/index.js:3:9\nglobal code@https://sho
             None,
             None,
             &[
-                (Some("https://shop.example.com/main.js"), Some("global code"), Some(20), Some(1)),
-                (Some("webpack:///./node_modules/@scope/ui/index.js"), Some("render"), Some(3), Some(9)),
+                (
+                    Some("https://shop.example.com/main.js"),
+                    Some("global code"),
+                    Some(20),
+                    Some(1),
+                ),
+                (
+                    Some("webpack:///./node_modules/@scope/ui/index.js"),
+                    Some("render"),
+                    Some(3),
+                    Some(9),
+                ),
                 (None, Some("forEach"), None, None),
-                (Some("https://shop.example.com/main.js"), Some("total"), Some(10), Some(15)),
+                (
+                    Some("https://shop.example.com/main.js"),
+                    Some("total"),
+                    Some(10),
+                    Some(15),
+                ),
             ],
         );
     }

@@ -25,7 +25,10 @@ pub(super) fn parse(lines: &[&str]) -> ParsedTrace {
         trace.error_message = super::common::some(message);
     }
     if let Some(start) = lines.iter().position(|l| is_goroutine(l)) {
-        trace.frames = finish(parse_frames(lines.get(start + 1..).unwrap_or_default()), true);
+        trace.frames = finish(
+            parse_frames(lines.get(start + 1..).unwrap_or_default()),
+            true,
+        );
     }
     trace
 }
@@ -46,7 +49,9 @@ fn parse_frames(lines: &[&str]) -> Vec<Frame> {
             break;
         }
         if line.starts_with('\t') || line.starts_with("    ") {
-            let Some(name) = function.take() else { continue };
+            let Some(name) = function.take() else {
+                continue;
+            };
             let loc = line.trim();
             // `/app/main.go:12 +0x1d` (GOTRACEBACK=system adds ` fp=… sp=… pc=…`).
             let loc = loc.split_once(" +0x").map_or(loc, |(l, _)| l);
@@ -69,7 +74,9 @@ fn parse_frames(lines: &[&str]) -> Vec<Frame> {
 /// `created by main.main in goroutine 1` → `main.main`.
 fn function_name(t: &str) -> &str {
     if let Some(created) = t.strip_prefix("created by ") {
-        return created.split_once(" in goroutine ").map_or(created, |(f, _)| f);
+        return created
+            .split_once(" in goroutine ")
+            .map_or(created, |(f, _)| f);
     }
     match matching_open(t) {
         Some(open) if open > 0 => &t[..open],
@@ -99,7 +106,12 @@ main.(*Cart).Item(...)\n\t/workspace/cart.go:12\nmain.main()\n\t/workspace/main.
             Some("runtime error: index out of range [5] with length 3"),
             &[
                 (Some("/workspace/main.go"), Some("main.main"), Some(8), None),
-                (Some("/workspace/cart.go"), Some("main.(*Cart).Item"), Some(12), None),
+                (
+                    Some("/workspace/cart.go"),
+                    Some("main.(*Cart).Item"),
+                    Some(12),
+                    None,
+                ),
             ],
         );
     }
@@ -117,24 +129,46 @@ goroutine 1 [IO wait]:\nmain.other()\n\t/x.go:1 +0x1\n";
             Some("panic"),
             Some("order 42 not found"),
             &[
-                (Some("/usr/local/go/src/net/http/server.go"), Some("net/http.(*Server).Serve"), Some(3285), None),
+                (
+                    Some("/usr/local/go/src/net/http/server.go"),
+                    Some("net/http.(*Server).Serve"),
+                    Some(3285),
+                    None,
+                ),
                 (
                     Some("/home/dev/checkout-api/internal/cart/service.go"),
                     Some("github.com/acme/checkout-api/internal/cart.(*Service).Load"),
                     Some(44),
                     None,
                 ),
-                (Some("/usr/local/go/src/runtime/panic.go"), Some("panic"), Some(770), None),
+                (
+                    Some("/usr/local/go/src/runtime/panic.go"),
+                    Some("panic"),
+                    Some(770),
+                    None,
+                ),
             ],
         );
         let t = crate::stack::parse_stack_trace(text);
         let modules: Vec<_> = t.frames.iter().map(|f| f.module.as_deref()).collect();
-        assert_eq!(modules, [Some("net/http"), Some("github.com/acme/checkout-api/internal/cart"), None]);
+        assert_eq!(
+            modules,
+            [
+                Some("net/http"),
+                Some("github.com/acme/checkout-api/internal/cart"),
+                None
+            ]
+        );
     }
 
     #[test]
     fn fatal_error() {
         let text = "fatal error: all goroutines are asleep - deadlock!\n\ngoroutine 1 [chan receive]:\nmain.main()\n\t/app/main.go:5 +0x2e\n";
-        check(text, Some("fatal error"), Some("all goroutines are asleep - deadlock!"), &[(Some("/app/main.go"), Some("main.main"), Some(5), None)]);
+        check(
+            text,
+            Some("fatal error"),
+            Some("all goroutines are asleep - deadlock!"),
+            &[(Some("/app/main.go"), Some("main.main"), Some(5), None)],
+        );
     }
 }

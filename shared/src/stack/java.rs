@@ -15,9 +15,17 @@ pub(super) fn parse(lines: &[&str]) -> ParsedTrace {
     let Some(first) = lines.iter().position(|l| parse_frame(l).is_some()) else {
         return ParsedTrace::default();
     };
-    let frames: Vec<Frame> = lines[first..].iter().map_while(|l| parse_frame(l)).take(super::MAX_FRAMES).collect();
+    let frames: Vec<Frame> = lines[first..]
+        .iter()
+        .map_while(|l| parse_frame(l))
+        .take(super::MAX_FRAMES)
+        .collect();
     let (error_type, error_message) = header_above(lines, first);
-    ParsedTrace { frames: finish(frames, true), error_type, error_message }
+    ParsedTrace {
+        frames: finish(frames, true),
+        error_type,
+        error_message,
+    }
 }
 
 /// `at com.acme.Cart.total(Cart.java:42)`, `at java.base/java.lang.Thread.run(Thread.java:833)`,
@@ -82,16 +90,39 @@ Caused by: java.lang.NullPointerException: Cannot invoke \"String.length()\" bec
             Some("java.lang.IllegalStateException"),
             Some("boom"),
             &[
-                (Some("com/acme/checkout/Main.kt"), Some("main"), Some(10), None),
+                (
+                    Some("com/acme/checkout/Main.kt"),
+                    Some("main"),
+                    Some(10),
+                    None,
+                ),
                 (None, Some("run"), None, None),
-                (Some("jdk/internal/reflect/DirectMethodHandleAccessor.java"), Some("invoke"), Some(103), None),
-                (Some("com/acme/checkout/Cart.java"), Some("lambda$price$0"), Some(57), None),
-                (Some("com/acme/checkout/Cart.java"), Some("total"), Some(42), None),
+                (
+                    Some("jdk/internal/reflect/DirectMethodHandleAccessor.java"),
+                    Some("invoke"),
+                    Some(103),
+                    None,
+                ),
+                (
+                    Some("com/acme/checkout/Cart.java"),
+                    Some("lambda$price$0"),
+                    Some(57),
+                    None,
+                ),
+                (
+                    Some("com/acme/checkout/Cart.java"),
+                    Some("total"),
+                    Some(42),
+                    None,
+                ),
             ],
         );
         let t = parse_stack_trace(TEXT);
         assert_eq!(t.frames[1].module.as_deref(), Some("java.lang.Thread"));
-        assert_eq!(t.frames[3].module.as_deref(), Some("com.acme.checkout.Cart$Item"));
+        assert_eq!(
+            t.frames[3].module.as_deref(),
+            Some("com.acme.checkout.Cart$Item")
+        );
     }
 
     #[test]
@@ -103,7 +134,12 @@ org.springframework.web.server.ResponseStatusException: 404 NOT_FOUND \"order 42
             text,
             Some("org.springframework.web.server.ResponseStatusException"),
             Some("404 NOT_FOUND \"order 42\""),
-            &[(Some("com/acme/api/OrderController.java"), Some("get"), Some(31), None)],
+            &[(
+                Some("com/acme/api/OrderController.java"),
+                Some("get"),
+                Some(31),
+                None,
+            )],
         );
     }
 }

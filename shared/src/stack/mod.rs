@@ -64,7 +64,13 @@ pub fn parse_stack_trace(text: &str) -> ParsedTrace {
     let mut best = ParsedTrace::default();
     for parse in PARSERS {
         let trace = parse(&lines);
-        let key = |t: &ParsedTrace| (t.frames.len(), t.error_type.is_some(), t.error_message.is_some());
+        let key = |t: &ParsedTrace| {
+            (
+                t.frames.len(),
+                t.error_type.is_some(),
+                t.error_message.is_some(),
+            )
+        };
         if key(&trace) > key(&best) {
             best = trace;
         }

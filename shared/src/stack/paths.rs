@@ -12,7 +12,7 @@
 //! 4. if the path starts with a known deploy root (`/var/task/`, `/vercel/path0/`, `/vercel/path1/`,
 //!    `/app/`, `/usr/src/app/`, `/opt/app/`, `/home/site/wwwroot/`, `/workspace/`), strip it and
 //!    stop: what follows is already repo-relative;
-//! 5. otherwise, for an absolute path, strip everything up to and including the **first**
+//! 5. otherwise, for an absolute filesystem path (not a URL's path), strip everything up to and including the **first**
 //!    `/<repo name>/` segment (case-insensitive; `acme/checkout-api` and `checkout-api` both mean
 //!    `checkout-api`). The first one, because a Python or Django project often has a package named
 //!    like its repo (`/srv/mysite/mysite/settings.py` → `mysite/settings.py`), and the repo rule
@@ -54,12 +54,22 @@ pub fn normalize_path(raw: &str, repo_name: &str) -> NormalizedPath {
         s = rest.trim_start();
     }
     if s.starts_with("node:") || s.is_empty() || s == "native" || s.contains("[native code]") {
-        return NormalizedPath { path: s.to_string(), in_app: false };
+        return NormalizedPath {
+            path: s.to_string(),
+            in_app: false,
+        };
     }
     if s.starts_with('<') && s.ends_with('>') {
-        return NormalizedPath { path: s.to_string(), in_app: false };
+        return NormalizedPath {
+            path: s.to_string(),
+            in_app: false,
+        };
     }
-    let s = s.split(['?', '#']).next().unwrap_or_default().replace('\\', "/");
+    let s = s
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .replace('\\', "/");
     let (body, scheme) = strip_scheme(&s);
     let mut body = body;
     // Windows drive: `C:/x` or `/C:/x` (from `file:///C:/x`).
@@ -73,11 +83,20 @@ pub fn normalize_path(raw: &str, repo_name: &str) -> NormalizedPath {
     let segments = resolve_segments(body);
 
     let mut in_app = !is_external(&segments, absolute);
-    if matches!(scheme, Scheme::Extension) || (matches!(scheme, Scheme::Webpack) && segments.first() == Some(&"webpack")) {
+    if matches!(scheme, Scheme::Extension)
+        || (matches!(scheme, Scheme::Webpack) && segments.first() == Some(&"webpack"))
+    {
         in_app = false;
     }
-    let rest = if absolute { strip_roots(&segments, repo_name) } else { &segments[..] };
-    NormalizedPath { path: rest.join("/"), in_app }
+    let rest = if absolute {
+        strip_roots(&segments, repo_name)
+    } else {
+        &segments[..]
+    };
+    NormalizedPath {
+        path: rest.join("/"),
+        in_app,
+    }
 }
 
 /// What kind of prefix `strip_scheme` removed.
@@ -114,7 +133,11 @@ fn strip_scheme(s: &str) -> (&str, Scheme) {
     }
     if let Some(r) = strip_prefix_ci(s, "file://") {
         // `file:///abs` keeps `/abs`; `file://host/abs` (rare) drops the host.
-        let r = if r.starts_with('/') { r } else { r.find('/').map_or("", |i| &r[i..]) };
+        let r = if r.starts_with('/') {
+            r
+        } else {
+            r.find('/').map_or("", |i| &r[i..])
+        };
         return (r, Scheme::Other);
     }
     if let Some(r) = strip_prefix_ci(s, "app://") {
@@ -122,10 +145,18 @@ fn strip_scheme(s: &str) -> (&str, Scheme) {
     }
     if let Some(idx) = s.find("://") {
         let scheme = &s[..idx];
-        if !scheme.is_empty() && scheme.bytes().all(|c| c.is_ascii_alphanumeric() || b"+.-".contains(&c)) {
+        if !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"+.-".contains(&c))
+        {
             let after = &s[idx + 3..];
             let path = after.find('/').map_or("", |i| &after[i..]);
-            let kind = if scheme.to_ascii_lowercase().ends_with("-extension") { Scheme::Extension } else { Scheme::Url };
+            let kind = if scheme.to_ascii_lowercase().ends_with("-extension") {
+                Scheme::Extension
+            } else {
+                Scheme::Url
+            };
             return (path, kind);
         }
     }
@@ -134,7 +165,8 @@ fn strip_scheme(s: &str) -> (&str, Scheme) {
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// Splits on `/`, dropping empty and `.` segments and resolving `..` (a leading `..` is dropped).
@@ -159,31 +191,50 @@ fn strip_roots<'a, 'b>(segments: &'b [&'a str], repo_name: &str) -> &'b [&'a str
             return &segments[root.len()..];
         }
     }
-    let repo = repo_name.trim().trim_matches('/').rsplit('/').next().unwrap_or_default();
+    let repo = repo_name
+        .trim()
+        .trim_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
     if repo.is_empty() {
         return segments;
     }
     // `/<repo>/` needs something after it: the last segment is the file itself.
     let last = segments.len().saturating_sub(1);
-    match segments[..last].iter().position(|s| s.eq_ignore_ascii_case(repo)) {
+    match segments[..last]
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(repo))
+    {
         Some(i) => &segments[i + 1..],
         None => segments,
     }
 }
 
 fn starts_with_ci(segments: &[&str], prefix: &[&str]) -> bool {
-    segments.len() >= prefix.len() && segments.iter().zip(prefix).all(|(a, b)| a.eq_ignore_ascii_case(b))
+    segments.len() >= prefix.len()
+        && segments
+            .iter()
+            .zip(prefix)
+            .all(|(a, b)| a.eq_ignore_ascii_case(b))
 }
 
 /// Dependencies, runtimes, standard libraries and build output.
 fn is_external(seg: &[&str], absolute: bool) -> bool {
-    const DEP_DIRS: &[&str] = &["node_modules", "site-packages", "dist-packages", "gems", "vendor"];
+    const DEP_DIRS: &[&str] = &[
+        "node_modules",
+        "site-packages",
+        "dist-packages",
+        "gems",
+        "vendor",
+    ];
     if seg.is_empty() || seg.iter().any(|s| DEP_DIRS.contains(s) || *s == ".next") {
         return true;
     }
     let is_python_dir = |s: &str| {
         let l = s.to_ascii_lowercase();
-        l.strip_prefix("python").is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+        l.strip_prefix("python")
+            .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
     };
     let lib = |s: &str| s.eq_ignore_ascii_case("lib") || s.eq_ignore_ascii_case("lib64");
     for w in seg.windows(2) {
@@ -228,9 +279,11 @@ fn is_external(seg: &[&str], absolute: bool) -> bool {
 
 /// A path for a module name, used when a frame's path is missing or relative.
 ///
-/// With no hint or `python`: `app.payments` → `app/payments.py` (a package's `__init__.py`
-/// cannot be told apart; `__main__` gives `None`). With `java`: the class
-/// `com.acme.Cart$Item` → `com/acme/Cart.java`. Other platforms give `None`.
+/// With `python`: `app.payments` → `app/payments.py` (a package's `__init__.py` cannot be told
+/// apart; `__main__` gives `None`). With no hint, the same, except that a name that looks like a
+/// JVM class (last part capitalised, or a `$`: `java.lang.Thread`) gives `None` rather than a
+/// made-up `.py` path. With `java`: the class `com.acme.Cart$Item` → `com/acme/Cart.java`.
+/// Other platforms give `None`.
 pub fn module_to_path(module: &str, platform_hint: Option<&str>) -> Option<String> {
     let module = module.trim();
     if module.is_empty() || module.len() > 512 {
@@ -245,6 +298,13 @@ pub fn module_to_path(module: &str, platform_hint: Option<&str>) -> Option<Strin
     match hint.as_deref() {
         None | Some("python") => {
             if module == "__main__" || !module.split('.').all(ident) {
+                return None;
+            }
+            let last = module.rsplit('.').next().unwrap_or_default();
+            if hint.is_none()
+                && module.contains('.')
+                && last.starts_with(|c: char| c.is_uppercase())
+            {
                 return None;
             }
             Some(format!("{}.py", module.replace('.', "/")))
@@ -325,16 +385,40 @@ mod tests {
 
     #[test]
     fn repo_name_forms() {
-        for repo in ["checkout-api", "acme/checkout-api", "Checkout-API", " checkout-api/ "] {
-            assert_eq!(normalize_path("/srv/checkout-api/app/payments.py", repo).path, "app/payments.py", "{repo}");
+        for repo in [
+            "checkout-api",
+            "acme/checkout-api",
+            "Checkout-API",
+            " checkout-api/ ",
+        ] {
+            assert_eq!(
+                normalize_path("/srv/checkout-api/app/payments.py", repo).path,
+                "app/payments.py",
+                "{repo}"
+            );
         }
-        assert_eq!(normalize_path("/srv/checkout-api/app/payments.py", "").path, "srv/checkout-api/app/payments.py");
+        assert_eq!(
+            normalize_path("/srv/checkout-api/app/payments.py", "").path,
+            "srv/checkout-api/app/payments.py"
+        );
     }
 
     #[test]
     fn hostile_paths_do_not_panic() {
         let long = "a/".repeat(10_000);
-        for raw in ["://", "webpack://", "webpack-internal:///(", "file://", "C:", "/..", "../../..", "?", "é:/x", long.as_str(), "\u{0}\u{ffff}"] {
+        for raw in [
+            "://",
+            "webpack://",
+            "webpack-internal:///(",
+            "file://",
+            "C:",
+            "/..",
+            "../../..",
+            "?",
+            "é:/x",
+            long.as_str(),
+            "\u{0}\u{ffff}",
+        ] {
             let _ = normalize_path(raw, "r");
         }
     }
@@ -349,8 +433,16 @@ mod tests {
             ("app..x", None, None),
             ("1app.x", None, None),
             ("", None, None),
-            ("com.acme.Cart$Item", Some("java"), Some("com/acme/Cart.java")),
+            (
+                "com.acme.Cart$Item",
+                Some("java"),
+                Some("com/acme/Cart.java"),
+            ),
             ("app.payments", Some("node"), None),
+            ("java.lang.Thread", None, None),
+            ("com.acme.Cart$Item", None, None),
+            ("myapp.Models", Some("python"), Some("myapp/Models.py")),
+            ("Handler", None, Some("Handler.py")),
         ];
         for (m, hint, want) in cases {
             assert_eq!(module_to_path(m, *hint).as_deref(), *want, "{m}");

@@ -12,7 +12,10 @@ const HEADER: &str = "Traceback (most recent call last):";
 
 /// Parses the last traceback in `lines`.
 pub(super) fn parse(lines: &[&str]) -> ParsedTrace {
-    let start = lines.iter().rposition(|l| l.trim() == HEADER).map_or(0, |i| i + 1);
+    let start = lines
+        .iter()
+        .rposition(|l| l.trim() == HEADER)
+        .map_or(0, |i| i + 1);
     let has_header = start > 0;
     let mut frames: Vec<Frame> = Vec::new();
     let mut last_frame = None;
@@ -31,12 +34,17 @@ pub(super) fn parse(lines: &[&str]) -> ParsedTrace {
     }
     let after = last_frame.map_or(start, |i| i + 1);
     let (error_type, error_message) = exception(lines.get(after..).unwrap_or_default());
-    ParsedTrace { frames: finish(frames, false), error_type, error_message }
+    ParsedTrace {
+        frames: finish(frames, false),
+        error_type,
+        error_message,
+    }
 }
 
 fn is_chain_marker(line: &str) -> bool {
     let t = line.trim();
-    t.starts_with("During handling of the above exception") || t.starts_with("The above exception was the direct cause")
+    t.starts_with("During handling of the above exception")
+        || t.starts_with("The above exception was the direct cause")
 }
 
 /// `  File "/app/x.py", line 10, in handler` (or without `, in …` for a `SyntaxError`).
@@ -94,8 +102,18 @@ ZeroDivisionError: division by zero\n";
             Some("ZeroDivisionError"),
             Some("division by zero"),
             &[
-                (Some("/var/task/app/handler.py"), Some("handler"), Some(10), None),
-                (Some("/var/task/app/payments.py"), Some("process"), Some(5), None),
+                (
+                    Some("/var/task/app/handler.py"),
+                    Some("handler"),
+                    Some(10),
+                    None,
+                ),
+                (
+                    Some("/var/task/app/payments.py"),
+                    Some("process"),
+                    Some(5),
+                    None,
+                ),
             ],
         );
     }
@@ -113,26 +131,50 @@ second line of message\n";
             Some("app.errors.PaymentError"),
             Some("order 42 failed\nsecond line of message"),
             &[
-                (Some("/usr/lib/python3.11/runpy.py"), Some("_run_module_as_main"), Some(198), None),
-                (Some("<frozen importlib._bootstrap>"), Some("_find_and_load"), Some(1176), None),
-                (Some("/srv/checkout-api/app/payments.py"), Some("charge"), Some(12), None),
+                (
+                    Some("/usr/lib/python3.11/runpy.py"),
+                    Some("_run_module_as_main"),
+                    Some(198),
+                    None,
+                ),
+                (
+                    Some("<frozen importlib._bootstrap>"),
+                    Some("_find_and_load"),
+                    Some(1176),
+                    None,
+                ),
+                (
+                    Some("/srv/checkout-api/app/payments.py"),
+                    Some("charge"),
+                    Some(12),
+                    None,
+                ),
             ],
         );
         let direct = "Traceback (most recent call last):\n  File \"app/a.py\", line 1, in f\nKeyError: 'x'\n\n\
 The above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  \
 File \"app/b.py\", line 2, in g\nRuntimeError\n";
-        check(direct, Some("RuntimeError"), None, &[(Some("app/b.py"), Some("g"), Some(2), None)]);
+        check(
+            direct,
+            Some("RuntimeError"),
+            None,
+            &[(Some("app/b.py"), Some("g"), Some(2), None)],
+        );
     }
 
     #[test]
     fn syntax_error_without_function() {
-        let text = "Traceback (most recent call last):\n  File \"/app/main.py\", line 1, in <module>\n  \
+        let text =
+            "Traceback (most recent call last):\n  File \"/app/main.py\", line 1, in <module>\n  \
 File \"/app/conf.py\", line 3\n    def f(\n         ^\nSyntaxError: '(' was never closed";
         check(
             text,
             Some("SyntaxError"),
             Some("'(' was never closed"),
-            &[(Some("/app/main.py"), Some("<module>"), Some(1), None), (Some("/app/conf.py"), None, Some(3), None)],
+            &[
+                (Some("/app/main.py"), Some("<module>"), Some(1), None),
+                (Some("/app/conf.py"), None, Some(3), None),
+            ],
         );
     }
 }

@@ -27,7 +27,9 @@ pub(super) fn parse(lines: &[&str]) -> ParsedTrace {
             }
             // The message's second and later lines come before the first `from`.
             None => match &mut header {
-                Some((_, message)) if frames.len() == 1 && !line.trim().is_empty() => push_line(message, line),
+                Some((_, message)) if frames.len() == 1 && !line.trim().is_empty() => {
+                    push_line(message, line)
+                }
                 _ => break,
             },
         }
@@ -36,7 +38,11 @@ pub(super) fn parse(lines: &[&str]) -> ParsedTrace {
         Some((ty, message)) => (ty, some(&message)),
         None => rails_header(lines, first),
     };
-    ParsedTrace { frames: finish(frames, true), error_type, error_message }
+    ParsedTrace {
+        frames: finish(frames, true),
+        error_type,
+        error_message,
+    }
 }
 
 /// `message (Type)` → type and message.
@@ -51,7 +57,11 @@ fn split_tail(tail: &str) -> (Option<String>, String) {
 
 /// Rails: `NoMethodError (undefined method 'name' for nil):` above the frames; or `Type: message`.
 fn rails_header(lines: &[&str], first: usize) -> (Option<String>, Option<String>) {
-    let above = lines[..first].iter().rev().find(|l| !l.trim().is_empty()).map_or("", |l| l.trim());
+    let above = lines[..first]
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map_or("", |l| l.trim());
     if let Some((ty, message)) = above.strip_suffix("):").and_then(|t| t.split_once(" (")) {
         if type_and_message(ty).is_some_and(|(_, m)| m.is_none()) {
             return (Some(ty.to_string()), some(message));
@@ -77,7 +87,10 @@ fn parse_frame(line: &str) -> Option<(Frame, Option<&str>)> {
         next.is_empty() || next.starts_with(':')
     })?;
     let function = &quoted[..close];
-    let tail = quoted.get(close + 1..).unwrap_or_default().strip_prefix(':');
+    let tail = quoted
+        .get(close + 1..)
+        .unwrap_or_default()
+        .strip_prefix(':');
     Some((frame(Some(path), Some(function), Some(line_no), None), tail))
 }
 
@@ -95,16 +108,32 @@ mod tests {
             Some("NoMethodError"),
             Some("undefined method 'name' for nil"),
             &[
-                (Some("/usr/local/bundle/gems/actionpack-7.1.0/lib/action_controller/metal.rb"), Some("send_action"), Some(6), None),
-                (Some("app/controllers/users_controller.rb"), Some("block in UsersController#create"), Some(5), None),
-                (Some("app/models/user.rb"), Some("User#save"), Some(10), None),
+                (
+                    Some("/usr/local/bundle/gems/actionpack-7.1.0/lib/action_controller/metal.rb"),
+                    Some("send_action"),
+                    Some(6),
+                    None,
+                ),
+                (
+                    Some("app/controllers/users_controller.rb"),
+                    Some("block in UsersController#create"),
+                    Some(5),
+                    None,
+                ),
+                (
+                    Some("app/models/user.rb"),
+                    Some("User#save"),
+                    Some(10),
+                    None,
+                ),
             ],
         );
     }
 
     #[test]
     fn backtick_quotes_and_multiline_message() {
-        let text = "/app/app/models/order.rb:22:in `total': order 42 is empty (Order::EmptyError)\n\
+        let text =
+            "/app/app/models/order.rb:22:in `total': order 42 is empty (Order::EmptyError)\n\
 second line\n\tfrom /app/app/models/order.rb:30:in `<class:Order>'\n\tfrom -e:1:in `<main>'\n";
         check(
             text,
@@ -112,8 +141,18 @@ second line\n\tfrom /app/app/models/order.rb:30:in `<class:Order>'\n\tfrom -e:1:
             Some("order 42 is empty\nsecond line"),
             &[
                 (Some("-e"), Some("<main>"), Some(1), None),
-                (Some("/app/app/models/order.rb"), Some("<class:Order>"), Some(30), None),
-                (Some("/app/app/models/order.rb"), Some("total"), Some(22), None),
+                (
+                    Some("/app/app/models/order.rb"),
+                    Some("<class:Order>"),
+                    Some(30),
+                    None,
+                ),
+                (
+                    Some("/app/app/models/order.rb"),
+                    Some("total"),
+                    Some(22),
+                    None,
+                ),
             ],
         );
     }
@@ -127,7 +166,12 @@ app/models/user.rb:10:in `save'\napp/controllers/users_controller.rb:5:in `creat
             Some("NoMethodError"),
             Some("undefined method `name' for nil:NilClass"),
             &[
-                (Some("app/controllers/users_controller.rb"), Some("create"), Some(5), None),
+                (
+                    Some("app/controllers/users_controller.rb"),
+                    Some("create"),
+                    Some(5),
+                    None,
+                ),
                 (Some("app/models/user.rb"), Some("save"), Some(10), None),
             ],
         );

@@ -12,7 +12,9 @@ use crate::event::Frame;
 /// Parses a panic message and/or a `std::backtrace::Backtrace` printout.
 pub(super) fn parse(lines: &[&str]) -> ParsedTrace {
     let header = lines.iter().position(|l| panic_rest(l).is_some());
-    let marker = lines.iter().position(|l| l.trim().eq_ignore_ascii_case("stack backtrace:"));
+    let marker = lines
+        .iter()
+        .position(|l| l.trim().eq_ignore_ascii_case("stack backtrace:"));
     let mut trace = ParsedTrace::default();
     let mut location = None;
     if let Some(i) = header {
@@ -44,13 +46,18 @@ type Location<'a> = (&'a str, Option<u32>, Option<u32>);
 
 /// The panic location and message, from the header line at `i` and the lines after it.
 fn parse_header<'a>(lines: &[&'a str], i: usize) -> (Option<Location<'a>>, Option<String>) {
-    let rest = lines.get(i).and_then(|l| panic_rest(l)).unwrap_or_default().trim();
+    let rest = lines
+        .get(i)
+        .and_then(|l| panic_rest(l))
+        .unwrap_or_default()
+        .trim();
     if let Some(loc) = rest.strip_suffix(':') {
         // Rust ≥ 1.73: the message is on the next lines.
         let mut message = String::new();
         for line in lines.iter().skip(i + 1) {
             let t = line.trim();
-            if t.is_empty() || t.starts_with("note: ") || t.eq_ignore_ascii_case("stack backtrace:") {
+            if t.is_empty() || t.starts_with("note: ") || t.eq_ignore_ascii_case("stack backtrace:")
+            {
                 break;
             }
             push_line(&mut message, line);
@@ -108,7 +115,9 @@ fn numbered(t: &str) -> Option<&str> {
 /// `checkout::main::h0123456789abcdef` → `checkout::main` (the hash changes with every build).
 fn strip_hash(name: &str) -> &str {
     match name.rsplit_once("::h") {
-        Some((head, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => head,
+        Some((head, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            head
+        }
         _ => name,
     }
 }
@@ -177,8 +186,18 @@ core::ops::function::FnOnce::call_once\n                               at /rustc
             Some("panic"),
             Some("boom"),
             &[
-                (Some("/rustc/abc/library/core/src/ops/function.rs"), Some("core::ops::function::FnOnce::call_once"), Some(250), Some(5)),
-                (Some("/srv/checkout-api/src/main.rs"), Some("checkout_api::main"), Some(2), Some(5)),
+                (
+                    Some("/rustc/abc/library/core/src/ops/function.rs"),
+                    Some("core::ops::function::FnOnce::call_once"),
+                    Some(250),
+                    Some(5),
+                ),
+                (
+                    Some("/srv/checkout-api/src/main.rs"),
+                    Some("checkout_api::main"),
+                    Some(2),
+                    Some(5),
+                ),
             ],
         );
     }

@@ -8,8 +8,18 @@ pub(super) type Row<'a> = (Option<&'a str>, Option<&'a str>, Option<u32>, Option
 /// Parses `text` and compares the header and the frames (oldest first).
 pub(super) fn check(text: &str, ty: Option<&str>, msg: Option<&str>, want: &[Row<'_>]) {
     let t = parse_stack_trace(text);
-    let got: Vec<Row<'_>> =
-        t.frames.iter().map(|f| (f.file_path.as_deref(), f.function.as_deref(), f.line_number, f.column_number)).collect();
+    let got: Vec<Row<'_>> = t
+        .frames
+        .iter()
+        .map(|f| {
+            (
+                f.file_path.as_deref(),
+                f.function.as_deref(),
+                f.line_number,
+                f.column_number,
+            )
+        })
+        .collect();
     assert_eq!(got, want, "frames of:\n{text}");
     assert_eq!(t.error_type.as_deref(), ty, "type of:\n{text}");
     assert_eq!(t.error_message.as_deref(), msg, "message of:\n{text}");
@@ -17,13 +27,26 @@ pub(super) fn check(text: &str, ty: Option<&str>, msg: Option<&str>, want: &[Row
 
 #[test]
 fn unparseable_text_gives_no_frames() {
-    for text in ["", "\n\n", "hello world", "Something went wrong", "at", "@", "#0", "File \"x\"", "\u{0}\u{1}\u{fffd}"] {
+    for text in [
+        "",
+        "\n\n",
+        "hello world",
+        "Something went wrong",
+        "at",
+        "@",
+        "#0",
+        "File \"x\"",
+        "\u{0}\u{1}\u{fffd}",
+    ] {
         let t = parse_stack_trace(text);
         assert!(t.frames.is_empty(), "{text:?}");
         assert_eq!(t.error_type, None, "{text:?}");
     }
     let t = parse_stack_trace("TypeError: x is not a function");
-    assert_eq!((t.error_type.as_deref(), t.error_message.as_deref()), (Some("TypeError"), Some("x is not a function")));
+    assert_eq!(
+        (t.error_type.as_deref(), t.error_message.as_deref()),
+        (Some("TypeError"), Some("x is not a function"))
+    );
 }
 
 #[test]
@@ -35,17 +58,28 @@ fn keeps_the_newest_thousand_frames() {
     }
     let t = parse_stack_trace(&text);
     assert_eq!(t.frames.len(), MAX_FRAMES);
-    assert_eq!(t.frames.last().and_then(|f| f.function.as_deref()), Some("f0"));
-    assert_eq!(t.frames.first().and_then(|f| f.function.as_deref()), Some("f999"));
+    assert_eq!(
+        t.frames.last().and_then(|f| f.function.as_deref()),
+        Some("f0")
+    );
+    assert_eq!(
+        t.frames.first().and_then(|f| f.function.as_deref()),
+        Some("f999")
+    );
     // Python prints oldest first: the innermost call is last.
     let mut py = String::from("Traceback (most recent call last):\n");
     for i in 0..5000 {
-        py.push_str(&format!("  File \"/app/r.py\", line {i}, in f{i}\n    f()\n"));
+        py.push_str(&format!(
+            "  File \"/app/r.py\", line {i}, in f{i}\n    f()\n"
+        ));
     }
     py.push_str("RecursionError: maximum recursion depth exceeded\n");
     let t = parse_stack_trace(&py);
     assert_eq!(t.frames.len(), MAX_FRAMES);
-    assert_eq!(t.frames.last().and_then(|f| f.function.as_deref()), Some("f4999"));
+    assert_eq!(
+        t.frames.last().and_then(|f| f.function.as_deref()),
+        Some("f4999")
+    );
     assert_eq!(t.error_type.as_deref(), Some("RecursionError"));
 }
 
@@ -60,10 +94,50 @@ fn long_lines_are_skipped() {
 #[test]
 fn hostile_input_does_not_panic() {
     let fragments = [
-        "at ", "(", ")", ":", "1", "99999999999", "@", "#0 ", "File \"", "\", line ", ", in ", "Traceback (most recent call last):\n",
-        "thread 'main' panicked at ", "stack backtrace:\n", "goroutine 1 [running]:\n", "panic: ", "\t", "    ", "\n", "'", "`",
-        ":in ", "from ", "{main}", "thrown in ", " on line ", "Uncaught ", "Caused by: ", "0x", " - ", "::h", "é", "\u{0}", " [as ",
-        "eval at ", "), ", "[native code]", "webpack:///", " +0x1d", "created by ", "Exception in thread \"", "\" ", ".", "/",
+        "at ",
+        "(",
+        ")",
+        ":",
+        "1",
+        "99999999999",
+        "@",
+        "#0 ",
+        "File \"",
+        "\", line ",
+        ", in ",
+        "Traceback (most recent call last):\n",
+        "thread 'main' panicked at ",
+        "stack backtrace:\n",
+        "goroutine 1 [running]:\n",
+        "panic: ",
+        "\t",
+        "    ",
+        "\n",
+        "'",
+        "`",
+        ":in ",
+        "from ",
+        "{main}",
+        "thrown in ",
+        " on line ",
+        "Uncaught ",
+        "Caused by: ",
+        "0x",
+        " - ",
+        "::h",
+        "é",
+        "\u{0}",
+        " [as ",
+        "eval at ",
+        "), ",
+        "[native code]",
+        "webpack:///",
+        " +0x1d",
+        "created by ",
+        "Exception in thread \"",
+        "\" ",
+        ".",
+        "/",
     ];
     let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
     for _ in 0..2000 {
@@ -100,7 +174,11 @@ fn huge_input_is_linear() {
         let t = parse_stack_trace(text);
         assert!(t.frames.len() <= MAX_FRAMES);
     }
-    assert!(started.elapsed().as_secs() < 30, "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 30,
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -134,7 +212,11 @@ fn vercel_and_lambda_paths_end_up_repo_relative() {
     ];
     for (text, path, in_app) in cases {
         let t = parse_stack_trace(text);
-        let raw = t.frames.last().and_then(|f| f.file_path.clone()).unwrap_or_default();
+        let raw = t
+            .frames
+            .last()
+            .and_then(|f| f.file_path.clone())
+            .unwrap_or_default();
         let n = paths::normalize_path(&raw, "acme/checkout-api");
         assert_eq!((n.path.as_str(), n.in_app), (*path, *in_app), "{text}");
     }

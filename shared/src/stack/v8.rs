@@ -10,9 +10,17 @@ pub(super) fn parse(lines: &[&str]) -> ParsedTrace {
     let Some(first) = lines.iter().position(|l| parse_frame(l).is_some()) else {
         return ParsedTrace::default();
     };
-    let frames: Vec<Frame> = lines[first..].iter().map_while(|l| parse_frame(l)).take(super::MAX_FRAMES).collect();
+    let frames: Vec<Frame> = lines[first..]
+        .iter()
+        .map_while(|l| parse_frame(l))
+        .take(super::MAX_FRAMES)
+        .collect();
     let (error_type, error_message) = header_above(lines, first);
-    ParsedTrace { frames: finish(frames, true), error_type, error_message }
+    ParsedTrace {
+        frames: finish(frames, true),
+        error_type,
+        error_message,
+    }
 }
 
 /// One `at …` line: `at fn (location)`, `at async fn (location)`, `at new Foo (location)`,
@@ -49,7 +57,10 @@ fn parse_frame(line: &str) -> Option<Frame> {
 
 /// `fn [as alias]` → `fn`.
 fn strip_alias(function: &str) -> &str {
-    match function.strip_suffix(']').and_then(|f| f.rsplit_once(" [as ")) {
+    match function
+        .strip_suffix(']')
+        .and_then(|f| f.rsplit_once(" [as "))
+    {
         Some((name, _)) => name,
         None => function,
     }
@@ -71,12 +82,37 @@ at process.processTicksAndRejections (node:internal/process/task_queues:95:5)\n\
             Some("TypeError"),
             Some("Cannot read properties of null (reading 'items')"),
             &[
-                (Some("node:internal/process/task_queues"), Some("process.processTicksAndRejections"), Some(95), Some(5)),
-                (Some("node:internal/modules/cjs/loader"), Some("Module._compile"), Some(1256), Some(14)),
+                (
+                    Some("node:internal/process/task_queues"),
+                    Some("process.processTicksAndRejections"),
+                    Some(95),
+                    Some(5),
+                ),
+                (
+                    Some("node:internal/modules/cjs/loader"),
+                    Some("Module._compile"),
+                    Some(1256),
+                    Some(14),
+                ),
                 (Some("/var/task/src/anon.js"), None, Some(1), Some(2)),
-                (Some("/var/task/src/index.js"), Some("Object.<anonymous>"), Some(3), Some(1)),
-                (Some("/var/task/src/checkout.js"), Some("new Checkout"), Some(5), Some(22)),
-                (Some("/var/task/src/cart.js"), Some("Cart.total"), Some(12), Some(17)),
+                (
+                    Some("/var/task/src/index.js"),
+                    Some("Object.<anonymous>"),
+                    Some(3),
+                    Some(1),
+                ),
+                (
+                    Some("/var/task/src/checkout.js"),
+                    Some("new Checkout"),
+                    Some(5),
+                    Some(22),
+                ),
+                (
+                    Some("/var/task/src/cart.js"),
+                    Some("Cart.total"),
+                    Some(12),
+                    Some(17),
+                ),
             ],
         );
     }
@@ -92,12 +128,27 @@ at Server.emit [as handle] (node:events:517:28) {\n  [cause]: Error: inner\n    
             Some("Error"),
             Some("payment declined: card 4242"),
             &[
-                (Some("node:events"), Some("Server.emit"), Some(517), Some(28)),
+                (
+                    Some("node:events"),
+                    Some("Server.emit"),
+                    Some(517),
+                    Some(28),
+                ),
                 (None, Some("Array.forEach"), None, None),
                 (Some("/app/src/run.js"), Some("eval"), Some(2), Some(3)),
-                (Some("file:///app/src/index.mjs"), Some("handler"), Some(4), Some(3)),
+                (
+                    Some("file:///app/src/index.mjs"),
+                    Some("handler"),
+                    Some(4),
+                    Some(3),
+                ),
                 (None, Some("Promise.all"), None, None),
-                (Some("file:///app/src/pay.mjs"), Some("charge"), Some(10), Some(11)),
+                (
+                    Some("file:///app/src/pay.mjs"),
+                    Some("charge"),
+                    Some(10),
+                    Some(11),
+                ),
             ],
         );
     }
@@ -111,8 +162,18 @@ at renderWithHooks (https://shop.example.com/static/js/vendor.4f2a.js:2:88123)";
             Some("TypeError"),
             Some("e.map is not a function"),
             &[
-                (Some("https://shop.example.com/static/js/vendor.4f2a.js"), Some("renderWithHooks"), Some(2), Some(88123)),
-                (Some("webpack:///./src/components/List.tsx"), Some("List"), Some(14), Some(20)),
+                (
+                    Some("https://shop.example.com/static/js/vendor.4f2a.js"),
+                    Some("renderWithHooks"),
+                    Some(2),
+                    Some(88123),
+                ),
+                (
+                    Some("webpack:///./src/components/List.tsx"),
+                    Some("List"),
+                    Some(14),
+                    Some(20),
+                ),
             ],
         );
         let next = "Error: Failed to load orders\n    at Page (webpack-internal:///(rsc)/./src/app/page.tsx:12:11)\n    \
@@ -123,8 +184,18 @@ at /vercel/path0/.next/server/app/page.js:1:4021\n    at async Promise.all (inde
             Some("Failed to load orders"),
             &[
                 (None, Some("Promise.all"), None, None),
-                (Some("/vercel/path0/.next/server/app/page.js"), None, Some(1), Some(4021)),
-                (Some("webpack-internal:///(rsc)/./src/app/page.tsx"), Some("Page"), Some(12), Some(11)),
+                (
+                    Some("/vercel/path0/.next/server/app/page.js"),
+                    None,
+                    Some(1),
+                    Some(4021),
+                ),
+                (
+                    Some("webpack-internal:///(rsc)/./src/app/page.tsx"),
+                    Some("Page"),
+                    Some(12),
+                    Some(11),
+                ),
             ],
         );
     }
@@ -138,8 +209,18 @@ at ServerResponse.setHeader (node:_http_outgoing:652:11)\n    at Runtime.handler
             Some("Error [ERR_HTTP_HEADERS_SENT]"),
             Some("Cannot set headers after they are sent to the client"),
             &[
-                (Some("/var/task/src/x.js"), Some("Runtime.handler"), Some(7), Some(9)),
-                (Some("node:_http_outgoing"), Some("ServerResponse.setHeader"), Some(652), Some(11)),
+                (
+                    Some("/var/task/src/x.js"),
+                    Some("Runtime.handler"),
+                    Some(7),
+                    Some(9),
+                ),
+                (
+                    Some("node:_http_outgoing"),
+                    Some("ServerResponse.setHeader"),
+                    Some(652),
+                    Some(11),
+                ),
             ],
         );
     }
