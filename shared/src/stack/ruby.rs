@@ -77,7 +77,7 @@ fn parse_frame(line: &str) -> Option<(Frame, Option<&str>)> {
     let (path_line, after) = t.split_once(":in ")?;
     let (path, num) = path_line.rsplit_once(':')?;
     let line_no = parse_num(num)?;
-    if path.is_empty() || path.contains(' ') && !path.contains('/') {
+    if path.is_empty() || (path.contains(' ') && !path.contains('/')) {
         return None;
     }
     let quoted = after.strip_prefix(['`', '\''])?;
