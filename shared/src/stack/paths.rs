@@ -53,7 +53,9 @@ pub fn normalize_path(raw: &str, repo_name: &str) -> NormalizedPath {
     while let Some(rest) = s.strip_prefix("async ") {
         s = rest.trim_start();
     }
-    if s.starts_with("node:") || s.is_empty() || s == "native" || s.contains("[native code]") {
+    // Only the whole name: a path that merely contains `[native code]` is still a path, and
+    // keeping it verbatim would keep its leading `/` (found by fuzzing).
+    if s.starts_with("node:") || s.is_empty() || s == "native" || s == "[native code]" {
         return NormalizedPath {
             path: s.to_string(),
             in_app: false,

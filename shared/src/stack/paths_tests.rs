@@ -202,6 +202,17 @@ fn hostile_paths_do_not_panic() {
 }
 
 #[test]
+fn a_path_containing_native_code_is_still_made_repo_relative() {
+    // Found by fuzzing (fuzz target `paths`): anything containing `[native code]` was returned
+    // verbatim, leading `/` included.
+    let got = normalize_path("/srv/checkout-api/ap[native code]", "acme/checkout-api");
+    assert_eq!(got.path, "ap[native code]");
+    assert!(!got.path.starts_with('/'));
+    let native = normalize_path("[native code]", "acme/checkout-api");
+    assert_eq!((native.path.as_str(), native.in_app), ("[native code]", false));
+}
+
+#[test]
 fn modules_to_paths() {
     let cases: &[(&str, Option<&str>, Option<&str>)] = &[
         ("app.payments", None, Some("app/payments.py")),
