@@ -103,7 +103,8 @@ fn to_out(frame: &Frame, repo_name: &str, platform: Option<&str>) -> OutFrame {
     }
     let (file_path, rule_in_app) = match raw.as_deref() {
         Some(r) => {
-            let n = paths::normalize_path(r, repo_name);
+            // NULs go before the rules run: removed after, `/\0/x` would come out as `/x`.
+            let n = paths::normalize_path(&r.replace('\0', ""), repo_name);
             (Some(clean(&n.path, 1024)), n.in_app)
         }
         None => (None, false),
@@ -217,6 +218,23 @@ mod tests {
         assert_eq!(event_id(None).unwrap().len(), 32);
         assert!(event_id(Some(&"x".repeat(200))).is_none());
         assert!(event_id(Some("a b")).is_none());
+    }
+
+    #[test]
+    fn a_path_with_nuls_is_still_repo_relative() {
+        // Found by fuzzing (fuzz target `stack_formats`): NULs were removed after the path rules,
+        // so `/\0/srv/x.py` came out as `\0/srv/x.py`, then `/srv/x.py`.
+        let ev = ErrorEvent {
+            error_message: "boom".into(),
+            frames: vec![
+                Frame { file_path: Some("/\0/srv/x.py".into()), ..Default::default() },
+                Frame { file_path: Some("/\0/var/task/src/y.js".into()), ..Default::default() },
+            ],
+            ..Default::default()
+        };
+        let p = prepare(ev, "checkout-api", "proj_x", "e1".into());
+        let paths: Vec<_> = p.frames.iter().map(|f| f.file_path.as_deref()).collect();
+        assert_eq!(paths, [Some("src/y.js"), Some("srv/x.py")]);
     }
 
     #[test]
