@@ -29,12 +29,18 @@ fn set_env(name: &str, value: &str) {
 
 async fn serve() -> anyhow::Result<()> {
     let state = Path::new(cairn::local::STATE_DIR);
-    if std::env::var("DATABASE_URL").map(|v| v.trim().is_empty()).unwrap_or(true) {
+    if std::env::var("DATABASE_URL")
+        .map(|v| v.trim().is_empty())
+        .unwrap_or(true)
+    {
         let url = cairn::local::ensure_database(state).await?;
         eprintln!("cairn: DATABASE_URL is unset; started a local PostgreSQL: {url}");
         set_env("DATABASE_URL", &url);
     }
-    if std::env::var("CAIRN_SECRET_KEY").map(|v| v.trim().is_empty()).unwrap_or(true) {
+    if std::env::var("CAIRN_SECRET_KEY")
+        .map(|v| v.trim().is_empty())
+        .unwrap_or(true)
+    {
         set_env("CAIRN_SECRET_KEY", &cairn::local::ensure_secret_key(state)?);
     }
     let addr = std::env::var("CAIRN_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
@@ -47,9 +53,16 @@ async fn serve() -> anyhow::Result<()> {
         config.db.max_connections = 16;
     }
     let app = Arc::new(shared::App::new(config)?);
-    shared::db::migrate(&app.pool).await.context("applying migrations")?;
-    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
-    eprintln!("cairn: serving every function on http://{}", listener.local_addr()?);
+    shared::db::migrate(&app.pool)
+        .await
+        .context("applying migrations")?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    eprintln!(
+        "cairn: serving every function on http://{}",
+        listener.local_addr()?
+    );
     tokio::spawn(cairn::server::fold_loop(Arc::clone(&app)));
     tokio::select! {
         () = cairn::server::serve(app, listener) => {}
@@ -59,14 +72,17 @@ async fn serve() -> anyhow::Result<()> {
 }
 
 async fn migrate() -> anyhow::Result<()> {
-    let url = std::env::var("DATABASE_URL").context("environment variable DATABASE_URL is not set")?;
+    let url =
+        std::env::var("DATABASE_URL").context("environment variable DATABASE_URL is not set")?;
     let db = shared::config::DbConfig {
         max_connections: 1,
         acquire_timeout: std::time::Duration::from_secs(30),
         statement_cache_capacity: 0,
     };
     let pool = shared::db::pool_from_url(&url, &db)?;
-    shared::db::migrate(&pool).await.context("applying migrations")?;
+    shared::db::migrate(&pool)
+        .await
+        .context("applying migrations")?;
     eprintln!("cairn: migrations applied");
     Ok(())
 }

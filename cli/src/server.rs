@@ -28,7 +28,11 @@ pub async fn dispatch(app: &App, req: lambda_http::Request) -> shared::http::Res
         ingest::handle(app, req).await
     } else if path == "/v1/incidents" || path.starts_with("/v1/incidents/") {
         incidents::handle(app, req).await
-    } else if path == "/v1/projects" || path.starts_with("/v1/projects/") || path == "/v1/hooks" || path.starts_with("/v1/hooks/") {
+    } else if path == "/v1/projects"
+        || path.starts_with("/v1/projects/")
+        || path == "/v1/hooks"
+        || path.starts_with("/v1/hooks/")
+    {
         projects::handle(app, req).await
     } else if path.starts_with("/v1/auth/") || path == "/v1/me" {
         oauth_callback::handle(app, req).await
@@ -48,7 +52,10 @@ fn to_hyper(resp: shared::http::Response) -> hyper::Response<Full<Bytes>> {
     hyper::Response::from_parts(parts, Full::new(bytes))
 }
 
-async fn serve_one(app: Arc<App>, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn serve_one(
+    app: Arc<App>,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let declared = parts
         .headers
@@ -56,15 +63,25 @@ async fn serve_one(app: Arc<App>, req: hyper::Request<Incoming>) -> Result<hyper
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Ok(to_hyper(error_response(&ApiError::too_large("payload_too_large", "request body exceeds 1 MiB"))));
+        return Ok(to_hyper(error_response(&ApiError::too_large(
+            "payload_too_large",
+            "request body exceeds 1 MiB",
+        ))));
     }
-    let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY_BYTES).collect()).await;
+    let read =
+        tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY_BYTES).collect()).await;
     let bytes = match read {
         Err(_) => {
-            return Ok(to_hyper(error_response(&ApiError::bad_request("body_timeout", "the request body was not sent in time"))));
+            return Ok(to_hyper(error_response(&ApiError::bad_request(
+                "body_timeout",
+                "the request body was not sent in time",
+            ))));
         }
         Ok(Err(e)) => {
-            let err = if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            let err = if e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 ApiError::too_large("payload_too_large", "request body exceeds 1 MiB")
             } else {
                 ApiError::bad_request("invalid_body", "the request body could not be read")
@@ -73,7 +90,11 @@ async fn serve_one(app: Arc<App>, req: hyper::Request<Incoming>) -> Result<hyper
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    let body = if bytes.is_empty() { Body::Empty } else { Body::Binary(bytes.to_vec()) };
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        Body::Binary(bytes.to_vec())
+    };
     let req = lambda_http::Request::from_parts(parts, body);
     Ok(to_hyper(dispatch(&app, req).await))
 }

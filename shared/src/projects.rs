@@ -97,13 +97,15 @@ pub async fn audit(
     action: &str,
     target: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("insert into audit_log (project_id, user_id, action, target) values ($1, $2, $3, $4)")
-        .bind(project_id)
-        .bind(user_id)
-        .bind(action)
-        .bind(target)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "insert into audit_log (project_id, user_id, action, target) values ($1, $2, $3, $4)",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .bind(action)
+    .bind(target)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
@@ -129,9 +131,9 @@ pub async fn insert_project(
     .await;
     match res {
         Ok(row) => Ok((project_id, row.get("sentry_id"))),
-        Err(e) if is_unique_violation(&e, Some("projects_repo_live_idx")) => {
-            Err(ApiError::conflict("project_exists", "this repo already has a project"))
-        }
+        Err(e) if is_unique_violation(&e, Some("projects_repo_live_idx")) => Err(
+            ApiError::conflict("project_exists", "this repo already has a project"),
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -142,8 +144,22 @@ pub async fn create(app: &App, caller: &Caller, repo: &RepoFullName) -> Result<N
     let mut tx = app.pool.begin().await?;
     let (project_id, sentry_id) = insert_project(&mut tx, repo, caller.user_id, None).await?;
     let (key_id, key) = mint_key(&mut tx, &project_id, Some(caller.user_id)).await?;
-    audit(&mut tx, Some(&project_id), Some(caller.user_id), "project.created", Some(&project_id)).await?;
-    audit(&mut tx, Some(&project_id), Some(caller.user_id), "key.created", Some(&key_id)).await?;
+    audit(
+        &mut tx,
+        Some(&project_id),
+        Some(caller.user_id),
+        "project.created",
+        Some(&project_id),
+    )
+    .await?;
+    audit(
+        &mut tx,
+        Some(&project_id),
+        Some(caller.user_id),
+        "key.created",
+        Some(&key_id),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(project.id = %project_id, "project created");
     Ok(NewKey {
@@ -166,15 +182,25 @@ pub async fn find(pool: &PgPool, project_id: &str) -> Result<Option<ProjectRow>,
     .await?;
     Ok(row.map(|r| ProjectRow {
         project_id: r.get("project_id"),
-        repo: RepoFullName { owner: r.get("repo_owner"), name: r.get("repo_name") },
+        repo: RepoFullName {
+            owner: r.get("repo_owner"),
+            name: r.get("repo_name"),
+        },
         sentry_id: r.get("sentry_id"),
     }))
 }
 
 /// Loads a project the caller has at least `need` on; otherwise the uniform 404 (or 403 when
 /// they can read but not administer).
-pub async fn find_for(app: &App, caller: &Caller, project_id: &str, need: Permission) -> Result<ProjectRow, ApiError> {
-    let p = find(&app.pool, project_id).await?.ok_or_else(|| ApiError::not_found("project"))?;
+pub async fn find_for(
+    app: &App,
+    caller: &Caller,
+    project_id: &str,
+    need: Permission,
+) -> Result<ProjectRow, ApiError> {
+    let p = find(&app.pool, project_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("project"))?;
     require_permission(app, caller, &p.repo, need, "project").await?;
     Ok(p)
 }
@@ -219,7 +245,11 @@ pub async fn describe(app: &App, ids: &[String]) -> Result<Vec<ProjectInfo>, Api
                         last_used_at: k.get("last_used_at"),
                     })
                     .collect(),
-                repo: format!("{}/{}", r.get::<&str, _>("repo_owner"), r.get::<&str, _>("repo_name")),
+                repo: format!(
+                    "{}/{}",
+                    r.get::<&str, _>("repo_owner"),
+                    r.get::<&str, _>("repo_name")
+                ),
                 sentry_id: r.get("sentry_id"),
                 platform: r.get("platform"),
                 vercel_project_id: r.get("vercel_project_id"),
@@ -247,7 +277,10 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<ProjectInfo>, ApiErr
     .await?;
     let mut visible = Vec::new();
     for r in rows {
-        let repo = RepoFullName { owner: r.get("repo_owner"), name: r.get("repo_name") };
+        let repo = RepoFullName {
+            owner: r.get("repo_owner"),
+            name: r.get("repo_name"),
+        };
         if access::permission(app, caller, &repo).await? >= Permission::Read {
             visible.push(r.get::<String, _>("project_id"));
         }
@@ -260,7 +293,14 @@ pub async fn new_key(app: &App, caller: &Caller, project_id: &str) -> Result<New
     let p = find_for(app, caller, project_id, Permission::Admin).await?;
     let mut tx = app.pool.begin().await?;
     let (key_id, key) = mint_key(&mut tx, &p.project_id, Some(caller.user_id)).await?;
-    audit(&mut tx, Some(&p.project_id), Some(caller.user_id), "key.created", Some(&key_id)).await?;
+    audit(
+        &mut tx,
+        Some(&p.project_id),
+        Some(caller.user_id),
+        "key.created",
+        Some(&key_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(NewKey {
         dsn: dsn(&app.config.public_url, key.expose(), p.sentry_id),
@@ -273,7 +313,12 @@ pub async fn new_key(app: &App, caller: &Caller, project_id: &str) -> Result<New
 }
 
 /// Revokes a key: ingest refuses it from the next request on.
-pub async fn revoke_key(app: &App, caller: &Caller, project_id: &str, key_id: &str) -> Result<KeyInfo, ApiError> {
+pub async fn revoke_key(
+    app: &App,
+    caller: &Caller,
+    project_id: &str,
+    key_id: &str,
+) -> Result<KeyInfo, ApiError> {
     let p = find_for(app, caller, project_id, Permission::Admin).await?;
     let mut tx = app.pool.begin().await?;
     let row = sqlx::query(
@@ -286,7 +331,14 @@ pub async fn revoke_key(app: &App, caller: &Caller, project_id: &str, key_id: &s
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| ApiError::not_found("key"))?;
-    audit(&mut tx, Some(&p.project_id), Some(caller.user_id), "key.revoked", Some(key_id)).await?;
+    audit(
+        &mut tx,
+        Some(&p.project_id),
+        Some(caller.user_id),
+        "key.revoked",
+        Some(key_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(KeyInfo {
         key_id: row.get("key_id"),

@@ -20,11 +20,18 @@ struct StatusBody {
 
 /// Handles one request; never fails (client faults are 4xx responses).
 pub async fn handle(app: &App, req: Request) -> Response {
-    let segs: Vec<String> = http::segments(&req).into_iter().map(str::to_owned).collect();
+    let segs: Vec<String> = http::segments(&req)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match (req.method(), segs.as_slice()) {
-        (&Method::GET, ["v1", "incidents"]) => http::respond("GET /v1/incidents", list(app, &req).await),
-        (&Method::GET, ["v1", "incidents", id]) => http::respond("GET /v1/incidents/{id}", get(app, &req, id).await),
+        (&Method::GET, ["v1", "incidents"]) => {
+            http::respond("GET /v1/incidents", list(app, &req).await)
+        }
+        (&Method::GET, ["v1", "incidents", id]) => {
+            http::respond("GET /v1/incidents/{id}", get(app, &req, id).await)
+        }
         (&Method::PATCH, ["v1", "incidents", id]) => {
             http::respond("PATCH /v1/incidents/{id}", patch(app, &req, id).await)
         }
@@ -52,7 +59,8 @@ async fn get(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let (incident, events) = incidents::get(app, &caller, id).await?;
     let mut body = serde_json::to_value(&incident).map_err(|e| ApiError::Internal(e.into()))?;
-    body["recent_events"] = serde_json::to_value(&events).map_err(|e| ApiError::Internal(e.into()))?;
+    body["recent_events"] =
+        serde_json::to_value(&events).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(http::json(200, &body))
 }
 

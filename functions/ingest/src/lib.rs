@@ -19,10 +19,15 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 /// Handles one request; never fails (client faults are 4xx responses).
 pub async fn handle(app: &App, req: Request) -> Response {
-    let segs: Vec<String> = http::segments(&req).into_iter().map(str::to_owned).collect();
+    let segs: Vec<String> = http::segments(&req)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match (req.method(), segs.as_slice()) {
-        (&Method::POST, ["v1", "events"]) => http::respond("POST /v1/events", native(app, &req).await),
+        (&Method::POST, ["v1", "events"]) => {
+            http::respond("POST /v1/events", native(app, &req).await)
+        }
         (_, ["v1", "events"]) => http::respond("/v1/events", Err(ApiError::MethodNotAllowed)),
         (&Method::POST, ["api", id, kind @ ("envelope" | "store")]) => {
             sentry_routes::handle(app, &req, id, kind).await
@@ -46,7 +51,10 @@ async fn sqlx_ping(app: &App) -> Result<(), ApiError> {
 
 async fn native(app: &App, req: &Request) -> Result<Response, ApiError> {
     if http::body_bytes(req).len() > http::MAX_BODY_BYTES {
-        return Err(ApiError::too_large("payload_too_large", "request body exceeds 1 MiB"));
+        return Err(ApiError::too_large(
+            "payload_too_large",
+            "request body exceeds 1 MiB",
+        ));
     }
     let body = shared::sentry::decode_body(
         http::header(req, "content-encoding"),
@@ -59,7 +67,10 @@ async fn native(app: &App, req: &Request) -> Result<Response, ApiError> {
     let stored = ingest::ingest(app, &project, events, Source::Native).await?;
     let one = |s: &ingest::Stored| serde_json::json!({"event_id": s.event_id, "incident_id": s.incident_id});
     Ok(if batch {
-        http::json(202, &serde_json::json!({"events": stored.iter().map(one).collect::<Vec<_>>()}))
+        http::json(
+            202,
+            &serde_json::json!({"events": stored.iter().map(one).collect::<Vec<_>>()}),
+        )
     } else {
         http::json(202, &stored.first().map(one).unwrap_or_default())
     })

@@ -24,10 +24,16 @@ fn with_limits(mut resp: Response, extra: Option<String>) -> Response {
 
 /// Handles `POST /api/{sentry_id}/envelope/` and `.../store/`.
 pub async fn handle(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Response {
-    let route = if kind == "envelope" { "POST /api/{id}/envelope/" } else { "POST /api/{id}/store/" };
+    let route = if kind == "envelope" {
+        "POST /api/{id}/envelope/"
+    } else {
+        "POST /api/{id}/store/"
+    };
     let result = run(app, req, sentry_id, kind).await;
     let extra = match &result {
-        Err(ApiError::RateLimited { retry_after }) => Some(format!("{retry_after}:error;default:project")),
+        Err(ApiError::RateLimited { retry_after }) => {
+            Some(format!("{retry_after}:error;default:project"))
+        }
         _ => None,
     };
     with_limits(http::respond(route, result), extra)
@@ -43,15 +49,26 @@ fn request_key(req: &Request) -> Option<String> {
 async fn run(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Result<Response, ApiError> {
     let raw = http::body_bytes(req);
     if raw.len() > http::MAX_BODY_BYTES {
-        return Err(ApiError::too_large("payload_too_large", "request body exceeds 1 MiB"));
+        return Err(ApiError::too_large(
+            "payload_too_large",
+            "request body exceeds 1 MiB",
+        ));
     }
     let sentry_id: i64 = sentry_id
         .parse()
         .map_err(|_| ApiError::not_found("project"))?;
-    let body = sentry::decode_body(http::header(req, "content-encoding"), raw, http::MAX_DECOMPRESSED_BYTES)?;
+    let body = sentry::decode_body(
+        http::header(req, "content-encoding"),
+        raw,
+        http::MAX_DECOMPRESSED_BYTES,
+    )?;
     let (header_id, events, dsn_key) = if kind == "envelope" {
         let (header, events) = sentry::events_from_envelope(&body)?;
-        let dsn_key = header.dsn.as_deref().and_then(sentry::key_from_dsn).map(|(k, _)| k);
+        let dsn_key = header
+            .dsn
+            .as_deref()
+            .and_then(sentry::key_from_dsn)
+            .map(|(k, _)| k);
         (header.event_id, events, dsn_key)
     } else {
         let ev = sentry::event_from_store(&body)?;
@@ -60,7 +77,10 @@ async fn run(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Result<Re
     let key = request_key(req).or(dsn_key);
     let project = ingest::authenticate_key(app, key.as_deref()).await?;
     if project.sentry_id != sentry_id {
-        return Err(ApiError::forbidden("project_mismatch", "this key does not belong to the project in the URL"));
+        return Err(ApiError::forbidden(
+            "project_mismatch",
+            "this key does not belong to the project in the URL",
+        ));
     }
     if events.is_empty() {
         return Ok(http::json(200, &serde_json::json!({"id": header_id})));

@@ -23,17 +23,28 @@ struct TokenBody {
 
 /// Handles one request; never fails (client faults are 4xx responses).
 pub async fn handle(app: &App, req: Request) -> Response {
-    let segs: Vec<String> = http::segments(&req).into_iter().map(str::to_owned).collect();
+    let segs: Vec<String> = http::segments(&req)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match (req.method(), segs.as_slice()) {
-        (&Method::GET, ["v1", "auth", "github", "login"]) => http::respond("GET /v1/auth/github/login", login(app, &req).await),
+        (&Method::GET, ["v1", "auth", "github", "login"]) => {
+            http::respond("GET /v1/auth/github/login", login(app, &req).await)
+        }
         (&Method::GET, ["v1", "auth", "github", "callback"]) => {
             http::respond("GET /v1/auth/github/callback", callback(app, &req).await)
         }
-        (&Method::POST, ["v1", "auth", "token"]) => http::respond("POST /v1/auth/token", token(app, &req).await),
-        (&Method::DELETE, ["v1", "auth", "session"]) => http::respond("DELETE /v1/auth/session", logout(app, &req).await),
+        (&Method::POST, ["v1", "auth", "token"]) => {
+            http::respond("POST /v1/auth/token", token(app, &req).await)
+        }
+        (&Method::DELETE, ["v1", "auth", "session"]) => {
+            http::respond("DELETE /v1/auth/session", logout(app, &req).await)
+        }
         (&Method::GET, ["v1", "me"]) => http::respond("GET /v1/me", me(app, &req).await),
-        (_, ["v1", "auth", ..] | ["v1", "me"]) => http::respond("auth", Err(ApiError::MethodNotAllowed)),
+        (_, ["v1", "auth", ..] | ["v1", "me"]) => {
+            http::respond("auth", Err(ApiError::MethodNotAllowed))
+        }
         (&Method::GET, ["healthz"]) => match shared::db::ping(&app.pool).await {
             Ok(()) => http::json(200, &serde_json::json!({"status": "ok"})),
             Err(e) => http::respond("GET /healthz", Err(e.into())),
@@ -52,8 +63,15 @@ async fn callback(app: &App, req: &Request) -> Result<Response, ApiError> {
     let q = http::query(req);
     if let Some(err) = q.get("error") {
         // The user declined on GitHub, or GitHub refused the app.
-        let code = if err == "access_denied" { "oauth_access_denied" } else { "oauth_error" };
-        return Err(ApiError::bad_request(code, "GitHub did not authorize the sign-in"));
+        let code = if err == "access_denied" {
+            "oauth_access_denied"
+        } else {
+            "oauth_error"
+        };
+        return Err(ApiError::bad_request(
+            code,
+            "GitHub did not authorize the sign-in",
+        ));
     }
     let code = q.get("code").map(String::as_str).unwrap_or_default();
     let state = q.get("state").map(String::as_str).unwrap_or_default();

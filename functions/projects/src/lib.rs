@@ -23,19 +23,29 @@ struct CreateBody {
 
 /// Handles one request; never fails (client faults are 4xx responses).
 pub async fn handle(app: &App, req: Request) -> Response {
-    let segs: Vec<String> = http::segments(&req).into_iter().map(str::to_owned).collect();
+    let segs: Vec<String> = http::segments(&req)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let m = req.method().clone();
     match (&m, segs.as_slice()) {
-        (&Method::POST, ["v1", "projects"]) => http::respond("POST /v1/projects", create(app, &req).await),
-        (&Method::GET, ["v1", "projects"]) => http::respond("GET /v1/projects", list(app, &req).await),
-        (&Method::GET, ["v1", "projects", id]) => http::respond("GET /v1/projects/{id}", get(app, &req, id).await),
+        (&Method::POST, ["v1", "projects"]) => {
+            http::respond("POST /v1/projects", create(app, &req).await)
+        }
+        (&Method::GET, ["v1", "projects"]) => {
+            http::respond("GET /v1/projects", list(app, &req).await)
+        }
+        (&Method::GET, ["v1", "projects", id]) => {
+            http::respond("GET /v1/projects/{id}", get(app, &req, id).await)
+        }
         (&Method::POST, ["v1", "projects", id, "keys"]) => {
             http::respond("POST /v1/projects/{id}/keys", new_key(app, &req, id).await)
         }
-        (&Method::DELETE, ["v1", "projects", id, "keys", key]) => {
-            http::respond("DELETE /v1/projects/{id}/keys/{key}", revoke(app, &req, id, key).await)
-        }
+        (&Method::DELETE, ["v1", "projects", id, "keys", key]) => http::respond(
+            "DELETE /v1/projects/{id}/keys/{key}",
+            revoke(app, &req, id, key).await,
+        ),
         (_, ["v1", "projects", ..]) => http::respond("projects", Err(ApiError::MethodNotAllowed)),
         (&Method::GET, ["healthz"]) => match shared::db::ping(&app.pool).await {
             Ok(()) => http::json(200, &serde_json::json!({"status": "ok"})),
@@ -48,7 +58,8 @@ pub async fn handle(app: &App, req: Request) -> Response {
 async fn create(app: &App, req: &Request) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let body: CreateBody = http::read_json(req)?;
-    let repo = RepoFullName::parse(&body.repo).map_err(|e| ApiError::unprocessable("invalid_repo", e.to_string()))?;
+    let repo = RepoFullName::parse(&body.repo)
+        .map_err(|e| ApiError::unprocessable("invalid_repo", e.to_string()))?;
     let created = projects::create(app, &caller, &repo).await?;
     Ok(http::json(201, &created))
 }

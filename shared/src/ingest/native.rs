@@ -53,10 +53,19 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
         None => field.to_owned(),
     };
     if !value.is_object() {
-        return Err(ApiError::unprocessable("invalid_event", format!("{} must be a JSON object", at("event").trim_end_matches(".event"))));
+        return Err(ApiError::unprocessable(
+            "invalid_event",
+            format!(
+                "{} must be a JSON object",
+                at("event").trim_end_matches(".event")
+            ),
+        ));
     }
     if serde_json::to_vec(&value).map(|v| v.len()).unwrap_or(0) > MAX_BODY_BYTES {
-        return Err(ApiError::too_large("event_too_large", "one event exceeds 1 MiB"));
+        return Err(ApiError::too_large(
+            "event_too_large",
+            "one event exceeds 1 MiB",
+        ));
     }
     let payload = value.clone();
     let ev: NativeEvent = serde_json::from_value(value)
@@ -64,29 +73,52 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
     let error_message = ev
         .error_message
         .filter(|m| !m.trim().is_empty())
-        .ok_or_else(|| ApiError::unprocessable("missing_error_message", format!("{} is required", at("error_message"))))?;
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "missing_error_message",
+                format!("{} is required", at("error_message")),
+            )
+        })?;
     let environment = ev
         .environment
         .filter(|e| !e.trim().is_empty())
-        .ok_or_else(|| ApiError::unprocessable("missing_environment", format!("{} is required", at("environment"))))?;
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "missing_environment",
+                format!("{} is required", at("environment")),
+            )
+        })?;
     let commit_sha = ev.commit_sha.filter(|c| !c.trim().is_empty());
     if let Some(c) = &commit_sha {
         crate::domain::CommitSha::parse(c).map_err(|_| {
-            ApiError::unprocessable("invalid_commit_sha", format!("{} must be 40 hexadecimal characters", at("commit_sha")))
+            ApiError::unprocessable(
+                "invalid_commit_sha",
+                format!("{} must be 40 hexadecimal characters", at("commit_sha")),
+            )
         })?;
     }
     let deployment_id = ev.deployment_id.filter(|d| !d.trim().is_empty());
     if commit_sha.is_none() && deployment_id.is_none() {
         return Err(ApiError::unprocessable(
             "missing_commit_sha",
-            format!("{} is required unless deployment_id is given", at("commit_sha")),
+            format!(
+                "{} is required unless deployment_id is given",
+                at("commit_sha")
+            ),
         ));
     }
     let tags = ev
         .tags
         .unwrap_or_default()
         .into_iter()
-        .map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+        .map(|(k, v)| {
+            (
+                k,
+                v.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string()),
+            )
+        })
         .collect();
     Ok(ErrorEvent {
         event_id: ev.event_id,
@@ -115,7 +147,10 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
         fingerprint: ev.fingerprint,
         level: ev.level,
         tags,
-        metadata: ev.metadata.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null),
+        metadata: ev
+            .metadata
+            .map(serde_json::Value::Object)
+            .unwrap_or(serde_json::Value::Null),
         platform: ev.platform,
         payload,
     })
@@ -127,12 +162,22 @@ pub fn parse(body: &[u8]) -> Result<(Vec<ErrorEvent>, bool), ApiError> {
     match value {
         serde_json::Value::Array(items) => {
             if items.is_empty() {
-                return Err(ApiError::unprocessable("empty_batch", "the array holds no events"));
+                return Err(ApiError::unprocessable(
+                    "empty_batch",
+                    "the array holds no events",
+                ));
             }
             if items.len() > MAX_BATCH {
-                return Err(ApiError::too_large("too_many_events", "at most 1000 events per request"));
+                return Err(ApiError::too_large(
+                    "too_many_events",
+                    "at most 1000 events per request",
+                ));
             }
-            let events = items.into_iter().enumerate().map(|(i, v)| one(v, Some(i))).collect::<Result<_, _>>()?;
+            let events = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| one(v, Some(i)))
+                .collect::<Result<_, _>>()?;
             Ok((events, true))
         }
         other => Ok((vec![one(other, None)?], false)),
@@ -144,17 +189,35 @@ mod tests {
     use super::*;
 
     fn code(body: &str) -> String {
-        parse(body.as_bytes()).err().map(|e| e.code().to_owned()).unwrap_or_default()
+        parse(body.as_bytes())
+            .err()
+            .map(|e| e.code().to_owned())
+            .unwrap_or_default()
     }
 
     #[test]
     fn native_events_need_message_environment_and_a_commit_or_deployment() {
         let sha = "a".repeat(40);
-        assert_eq!(code(&format!(r#"{{"environment":"p","commit_sha":"{sha}"}}"#)), "missing_error_message");
-        assert_eq!(code(&format!(r#"{{"error_message":"x","commit_sha":"{sha}"}}"#)), "missing_environment");
-        assert_eq!(code(r#"{"error_message":"x","environment":"p"}"#), "missing_commit_sha");
-        assert_eq!(code(r#"{"error_message":"x","environment":"p","commit_sha":"abc"}"#), "invalid_commit_sha");
-        assert_eq!(code(r#"{"error_message":5,"environment":"p","commit_sha":"abc"}"#), "invalid_event");
+        assert_eq!(
+            code(&format!(r#"{{"environment":"p","commit_sha":"{sha}"}}"#)),
+            "missing_error_message"
+        );
+        assert_eq!(
+            code(&format!(r#"{{"error_message":"x","commit_sha":"{sha}"}}"#)),
+            "missing_environment"
+        );
+        assert_eq!(
+            code(r#"{"error_message":"x","environment":"p"}"#),
+            "missing_commit_sha"
+        );
+        assert_eq!(
+            code(r#"{"error_message":"x","environment":"p","commit_sha":"abc"}"#),
+            "invalid_commit_sha"
+        );
+        assert_eq!(
+            code(r#"{"error_message":5,"environment":"p","commit_sha":"abc"}"#),
+            "invalid_event"
+        );
         assert_eq!(code("[]"), "empty_batch");
         assert_eq!(code("{"), "invalid_json");
         assert_eq!(code(""), "empty_body");
