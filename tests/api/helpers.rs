@@ -194,7 +194,6 @@ impl TestApp {
         let client = Client::builder(TokioExecutor::new()).build_http();
         Self {
             addr,
-            db_url,
             github,
             app,
             pool,
