@@ -16,10 +16,23 @@ use shared::http::{error_response, MAX_BODY_BYTES};
 use shared::{ApiError, App};
 use tokio::net::TcpListener;
 
-/// How long a client may take to send its whole body.
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a client may take to send its request headers.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Timeouts for reading requests from the network.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How long a client may take to send its whole body.
+    pub body_timeout: Duration,
+    /// How long a client may take to send its request headers.
+    pub header_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 /// Sends a request to the function that serves its path.
 pub async fn dispatch(app: &App, req: lambda_http::Request) -> shared::http::Response {
@@ -54,6 +67,7 @@ fn to_hyper(resp: shared::http::Response) -> hyper::Response<Full<Bytes>> {
 
 async fn serve_one(
     app: Arc<App>,
+    limits: Limits,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
@@ -68,8 +82,11 @@ async fn serve_one(
             "request body exceeds 1 MiB",
         ))));
     }
-    let read =
-        tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY_BYTES).collect()).await;
+    let read = tokio::time::timeout(
+        limits.body_timeout,
+        Limited::new(body, MAX_BODY_BYTES).collect(),
+    )
+    .await;
     let bytes = match read {
         Err(_) => {
             return Ok(to_hyper(error_response(&ApiError::bad_request(
@@ -101,6 +118,11 @@ async fn serve_one(
 
 /// Serves `app` on `listener` until the task is dropped.
 pub async fn serve(app: Arc<App>, listener: TcpListener) {
+    serve_with(app, listener, Limits::default()).await
+}
+
+/// [`serve`] with explicit read timeouts.
+pub async fn serve_with(app: Arc<App>, listener: TcpListener, limits: Limits) {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,
@@ -113,10 +135,10 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
         let _ = stream.set_nodelay(true);
         let app = Arc::clone(&app);
         tokio::spawn(async move {
-            let svc = service_fn(move |req| serve_one(Arc::clone(&app), req));
+            let svc = service_fn(move |req| serve_one(Arc::clone(&app), limits, req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
+                .header_read_timeout(limits.header_timeout)
                 .max_buf_size(64 * 1024)
                 .serve_connection(TokioIo::new(stream), svc);
             if let Err(e) = conn.await {

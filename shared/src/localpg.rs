@@ -139,6 +139,38 @@ impl LocalPostgres {
         Ok(())
     }
 
+    /// Simulates a crash: SIGKILL to the postmaster and every backend at once.
+    pub fn kill9(&self) -> anyhow::Result<()> {
+        let pid_file = std::fs::read_to_string(self.data_dir.join("postmaster.pid"))
+            .context("reading postmaster.pid")?;
+        let pid = pid_file
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let _ = Command::new("pkill").args(["-9", "-P", &pid]).status();
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+        // Wait until every process of the cluster is gone, so a restart can reuse its memory.
+        for _ in 0..100 {
+            let alive = Command::new("pgrep")
+                .args(["-P", &pid])
+                .output()
+                .map(|o| !o.stdout.is_empty())
+                .unwrap_or(false)
+                || Command::new("kill")
+                    .args(["-0", &pid])
+                    .status()
+                    .map(|s| s.success())
+                    .unwrap_or(false);
+            if !alive {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
     /// Starts the server again after [`LocalPostgres::stop`].
     pub fn restart(&self) -> anyhow::Result<()> {
         Self::start(&self.data_dir, self.port).map(|_| ())

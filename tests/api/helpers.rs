@@ -140,6 +140,10 @@ pub struct TestApp {
 pub struct Options {
     pub rate_limit_per_minute: u32,
     pub github_configured: bool,
+    /// Use this database instead of a fresh one on the shared cluster.
+    pub database_url: Option<String>,
+    pub limits: cairn::server::Limits,
+    pub acquire_timeout: Duration,
 }
 
 impl Default for Options {
@@ -147,6 +151,9 @@ impl Default for Options {
         Self {
             rate_limit_per_minute: 0,
             github_configured: true,
+            database_url: None,
+            limits: Default::default(),
+            acquire_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -169,7 +176,7 @@ pub fn test_config(db_url: &str, github_url: &str, public_url: &str, o: &Options
         rate_limit_per_minute: o.rate_limit_per_minute,
         db: DbConfig {
             max_connections: 8,
-            acquire_timeout: Duration::from_secs(3),
+            acquire_timeout: o.acquire_timeout,
             statement_cache_capacity: 100,
         },
         session_ttl: Duration::from_secs(3600),
@@ -184,12 +191,19 @@ impl TestApp {
     }
 
     pub async fn spawn_with(o: Options) -> Self {
-        let db_url = fresh_database().await;
+        let db_url = match &o.database_url {
+            Some(u) => u.clone(),
+            None => fresh_database().await,
+        };
         let github = FakeGitHub::start().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = format!("http://{}", listener.local_addr().unwrap());
         let app = Arc::new(App::new(test_config(&db_url, &github.url, &addr, &o)).unwrap());
-        tokio::spawn(cairn::server::serve(Arc::clone(&app), listener));
+        tokio::spawn(cairn::server::serve_with(
+            Arc::clone(&app),
+            listener,
+            o.limits,
+        ));
         let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
         let client = Client::builder(TokioExecutor::new()).build_http();
         Self {
@@ -300,4 +314,37 @@ impl TestApp {
 pub fn sha(seed: &str) -> String {
     let h = hex::encode(shared::crypto::sha256(seed.as_bytes()));
     h[..40].to_owned()
+}
+
+/// A PostgreSQL cluster of a test's own (to stop, kill and restart), with a migrated database.
+pub struct OwnCluster {
+    pub pg: shared::localpg::LocalPostgres,
+    pub url: String,
+}
+
+impl OwnCluster {
+    pub async fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "cairn-test-own-{}",
+            shared::crypto::random_alphanumeric(8)
+        ));
+        let port = shared::localpg::free_port().unwrap();
+        let pg = tokio::task::spawn_blocking(move || {
+            shared::localpg::LocalPostgres::start(&dir, port).unwrap()
+        })
+        .await
+        .unwrap();
+        pg.stop_when_process_exits(std::process::id());
+        let mut admin = sqlx::PgConnection::connect(&pg.url("postgres"))
+            .await
+            .unwrap();
+        sqlx::query("create database cairn")
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let url = pg.url("cairn");
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        shared::db::MIGRATOR.run(&mut conn).await.unwrap();
+        Self { pg, url }
+    }
 }

@@ -297,13 +297,28 @@ async fn access_removed_on_github_hides_the_repo_once_the_cache_expires() {
     app.ingest(key, &py_error(&sha("c"), 2)).await;
     let reader = app.sign_in(79, "leaver").await;
     app.github.grant("leaver", "acme/checkout-api", "read");
-    assert_eq!(app.get("/v1/incidents?repo=acme/checkout-api", &reader).await.status, 200);
+    assert_eq!(
+        app.get("/v1/incidents?repo=acme/checkout-api", &reader)
+            .await
+            .status,
+        200
+    );
 
     app.github.revoke("leaver", "acme/checkout-api");
-    let cached = app.get("/v1/incidents?repo=acme/checkout-api", &reader).await;
-    sqlx::query("update repo_access set checked_at = now() - interval '1 hour'").execute(&app.pool).await.unwrap();
-    let expired = app.get("/v1/incidents?repo=acme/checkout-api", &reader).await;
+    let cached = app
+        .get("/v1/incidents?repo=acme/checkout-api", &reader)
+        .await;
+    sqlx::query("update repo_access set checked_at = now() - interval '1 hour'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let expired = app
+        .get("/v1/incidents?repo=acme/checkout-api", &reader)
+        .await;
 
-    assert_eq!(cached.status, 200, "within the cache window the answer stands");
+    assert_eq!(
+        cached.status, 200,
+        "within the cache window the answer stands"
+    );
     assert_eq!(expired.status, 404);
 }

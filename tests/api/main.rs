@@ -3,6 +3,7 @@
 
 mod auth;
 mod fake_github;
+mod faults;
 mod helpers;
 mod incidents;
 mod ingest;
