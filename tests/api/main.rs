@@ -7,4 +7,6 @@ mod faults;
 mod helpers;
 mod incidents;
 mod ingest;
+mod logs;
 mod projects;
+mod security;
