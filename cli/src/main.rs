@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-const USAGE: &str = "usage: cairn <serve|migrate>\n  serve    serve every function on CAIRN_ADDR (default 127.0.0.1:3000); starts a local PostgreSQL when DATABASE_URL is unset\n  migrate  apply migrations to DATABASE_URL";
+const USAGE: &str = "usage: cairn <serve|migrate|retention>\n  serve    serve every function on CAIRN_ADDR (default 127.0.0.1:3000); starts a local PostgreSQL when DATABASE_URL is unset\n  migrate  apply migrations to DATABASE_URL\n  retention  delete events older than CAIRN_RETENTION_DAYS (default 90) from DATABASE_URL";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -15,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
     match cmd.as_str() {
         "serve" => serve().await,
         "migrate" => migrate().await,
+        "retention" => retention().await,
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -84,5 +85,31 @@ async fn migrate() -> anyhow::Result<()> {
         .await
         .context("applying migrations")?;
     eprintln!("cairn: migrations applied");
+    Ok(())
+}
+
+async fn retention() -> anyhow::Result<()> {
+    let url =
+        std::env::var("DATABASE_URL").context("environment variable DATABASE_URL is not set")?;
+    let days: u32 = match std::env::var("CAIRN_RETENTION_DAYS") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .context("environment variable CAIRN_RETENTION_DAYS is invalid")?,
+        Err(_) => 90,
+    };
+    let db = shared::config::DbConfig {
+        max_connections: 1,
+        acquire_timeout: std::time::Duration::from_secs(30),
+        statement_cache_capacity: 0,
+    };
+    let pool = shared::db::pool_from_url(&url, &db)?;
+    let report = shared::retention::run(&pool, days)
+        .await
+        .context("running retention")?;
+    eprintln!(
+        "cairn: retention deleted {} events older than {days} days ({} batches)",
+        report.events, report.batches
+    );
     Ok(())
 }

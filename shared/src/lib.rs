@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod localpg;
 pub mod projects;
 pub mod ratelimit;
+pub mod retention;
 pub mod sentry;
 pub mod stack;
 

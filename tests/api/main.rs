@@ -9,4 +9,5 @@ mod incidents;
 mod ingest;
 mod logs;
 mod projects;
+mod retention;
 mod security;
