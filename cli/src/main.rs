@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-const USAGE: &str = "usage: cairn <serve|migrate|retention>\n  serve    serve every function on CAIRN_ADDR (default 127.0.0.1:3000); starts a local PostgreSQL when DATABASE_URL is unset\n  migrate  apply migrations to DATABASE_URL\n  retention  delete events older than CAIRN_RETENTION_DAYS (default 90) from DATABASE_URL";
+const USAGE: &str = "usage: cairn <serve|migrate|retention>\n  serve    serve every function on CAIRN_ADDR (default 127.0.0.1:3000); starts a local PostgreSQL when DATABASE_URL is unset\n  migrate  apply migrations to DATABASE_URL\n  openapi  print the OpenAPI document (docs/openapi.json)\n  retention  delete events older than CAIRN_RETENTION_DAYS (default 90) from DATABASE_URL";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -16,6 +16,11 @@ async fn main() -> anyhow::Result<()> {
         "serve" => serve().await,
         "migrate" => migrate().await,
         "retention" => retention().await,
+        "openapi" => {
+            use std::io::Write;
+            std::io::stdout().write_all(cairn::openapi_json().as_bytes())?;
+            Ok(())
+        }
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);

@@ -39,7 +39,10 @@ pub async fn dispatch(app: &App, req: lambda_http::Request) -> shared::http::Res
     let path = req.uri().path().to_owned();
     if path == "/v1/events" || path.starts_with("/api/") || path == "/healthz" {
         ingest::handle(app, req).await
-    } else if path == "/v1/incidents" || path.starts_with("/v1/incidents/") {
+    } else if path == "/v1/incidents"
+        || path.starts_with("/v1/incidents/")
+        || path == "/openapi.json"
+    {
         incidents::handle(app, req).await
     } else if path == "/v1/projects"
         || path.starts_with("/v1/projects/")

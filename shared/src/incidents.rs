@@ -16,7 +16,7 @@ use crate::github::Permission;
 use crate::ingest::prepare::OutFrame;
 
 /// An incident as the IDE sees it (ARCHITECTURE §3).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Incident {
     pub incident_id: String,
     pub project_id: String,
@@ -44,7 +44,7 @@ pub struct Incident {
 }
 
 /// One event of an incident.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RecentEvent {
     pub event_id: String,
     pub occurred_at: DateTime<Utc>,
@@ -56,7 +56,7 @@ pub struct RecentEvent {
 }
 
 /// A page of incidents.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page {
     pub incidents: Vec<Incident>,
     pub next_cursor: Option<String>,

@@ -15,6 +15,7 @@ pub mod http;
 pub mod incidents;
 pub mod ingest;
 pub mod localpg;
+pub mod openapi;
 pub mod projects;
 pub mod ratelimit;
 pub mod retention;

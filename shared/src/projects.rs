@@ -12,7 +12,7 @@ use crate::error::{is_unique_violation, ApiError};
 use crate::github::Permission;
 
 /// A key as listed: never the key itself.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KeyInfo {
     pub key_id: String,
     pub prefix: String,
@@ -23,7 +23,7 @@ pub struct KeyInfo {
 }
 
 /// A project as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProjectInfo {
     pub project_id: String,
     pub repo: String,
@@ -36,7 +36,7 @@ pub struct ProjectInfo {
 }
 
 /// A freshly minted key: shown this once.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct NewKey {
     pub project_id: String,
     pub repo: String,
@@ -217,8 +217,12 @@ pub async fn describe(app: &App, ids: &[String]) -> Result<Vec<ProjectInfo>, Api
     .await?;
     let keys = sqlx::query(
         "select k.key_id, k.project_id, k.prefix, k.created_at, k.revoked_at,
-                coalesce(u.usage_count, 0) as usage_count, u.last_used_at
-           from ingest_keys k left join api_key_usage u on u.key_id = k.key_id
+                coalesce(u.usage_count, 0) + coalesce(p.n, 0) as usage_count,
+                greatest(u.last_used_at, p.last_seen) as last_used_at
+           from ingest_keys k
+           left join api_key_usage u on u.key_id = k.key_id
+           left join lateral (select count(*) as n, max(seen_at) as last_seen
+                                from incident_counts_pending q where q.key_id = k.key_id) p on true
           where k.project_id = any($1) order by k.created_at",
     )
     .bind(ids)
@@ -322,9 +326,13 @@ pub async fn revoke_key(
     let p = find_for(app, caller, project_id, Permission::Admin).await?;
     let mut tx = app.pool.begin().await?;
     let row = sqlx::query(
-        "update ingest_keys set revoked_at = coalesce(revoked_at, now())
-          where key_id = $1 and project_id = $2
-          returning key_id, prefix, created_at, revoked_at",
+        "with k as (
+             update ingest_keys set revoked_at = coalesce(revoked_at, now())
+              where key_id = $1 and project_id = $2
+              returning key_id, prefix, created_at, revoked_at)
+         select k.key_id, k.prefix, k.created_at, k.revoked_at,
+                coalesce(u.usage_count, 0) as usage_count, u.last_used_at
+           from k left join api_key_usage u on u.key_id = k.key_id",
     )
     .bind(key_id)
     .bind(&p.project_id)
@@ -345,7 +353,7 @@ pub async fn revoke_key(
         prefix: row.get("prefix"),
         created_at: row.get("created_at"),
         revoked_at: row.get("revoked_at"),
-        usage_count: 0,
-        last_used_at: None,
+        usage_count: row.get("usage_count"),
+        last_used_at: row.get("last_used_at"),
     })
 }

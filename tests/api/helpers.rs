@@ -304,9 +304,21 @@ impl TestApp {
 
     /// Folds pending counts (as the background loop would) so counts can be read from tables.
     pub async fn fold(&self) {
-        shared::ingest::fold::fold_pending(&self.pool)
-            .await
-            .unwrap();
+        // A background fold may hold the fold lock: wait until the queue is drained.
+        for _ in 0..500 {
+            shared::ingest::fold::fold_pending(&self.pool)
+                .await
+                .unwrap();
+            let left: i64 = sqlx::query_scalar("select count(*) from incident_counts_pending")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap();
+            if left == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("pending counts were not folded in");
     }
 }
 

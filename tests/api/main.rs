@@ -8,6 +8,7 @@ mod helpers;
 mod incidents;
 mod ingest;
 mod logs;
+mod openapi;
 mod projects;
 mod retention;
 mod security;

@@ -23,7 +23,7 @@ fn with_limits(mut resp: Response, extra: Option<String>) -> Response {
 }
 
 /// Handles `POST /api/{sentry_id}/envelope/` and `.../store/`.
-pub async fn handle(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Response {
+async fn handle(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Response {
     let route = if kind == "envelope" {
         "POST /api/{id}/envelope/"
     } else {
@@ -89,3 +89,47 @@ async fn run(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Result<Re
     let id = stored.first().map(|s| s.event_id.clone()).or(header_id);
     Ok(http::json(200, &serde_json::json!({"id": id})))
 }
+
+/// Sentry's answer.
+#[derive(utoipa::ToSchema)]
+pub struct SentryAccepted {
+    /// The event id (null for an envelope without an event).
+    pub id: Option<String>,
+}
+
+macro_rules! sentry_route {
+    ($name:ident, $path:literal, $kind:literal, $what:literal) => {
+        #[doc = $what]
+        #[utoipa::path(post, path = $path, tag = "sentry",
+            security(("sentry_auth" = []), ("sentry_key" = []), ()),
+            params(("sentry_id" = i64, Path, description = "the project's numeric id from its DSN")),
+            request_body(content = String, content_type = "application/x-sentry-envelope", description = "the body as the SDK sends it, optionally gzip/deflate/br encoded"),
+            responses(
+                (status = 200, description = "accepted", body = SentryAccepted),
+                (status = 400, description = "malformed body", body = shared::openapi::ErrorBody),
+                (status = 401, description = "missing or invalid key", body = shared::openapi::ErrorBody),
+                (status = 403, description = "the key belongs to another project", body = shared::openapi::ErrorBody),
+                (status = 404, description = "no such project", body = shared::openapi::ErrorBody),
+                (status = 413, description = "too large", body = shared::openapi::ErrorBody),
+                (status = 415, description = "unsupported Content-Encoding", body = shared::openapi::ErrorBody),
+                (status = 422, description = "an event breaks a rule", body = shared::openapi::ErrorBody),
+                (status = 429, description = "rate limited", body = shared::openapi::ErrorBody),
+                (status = 503, description = "database unavailable, retry", body = shared::openapi::ErrorBody)))]
+        pub async fn $name(app: &App, req: &Request, sentry_id: &str) -> Response {
+            handle(app, req, sentry_id, $kind).await
+        }
+    };
+}
+
+sentry_route!(
+    envelope,
+    "/api/{sentry_id}/envelope/",
+    "envelope",
+    "`POST /api/{sentry_id}/envelope/`: the Sentry envelope endpoint."
+);
+sentry_route!(
+    store,
+    "/api/{sentry_id}/store/",
+    "store",
+    "`POST /api/{sentry_id}/store/`: Sentry's legacy store endpoint."
+);

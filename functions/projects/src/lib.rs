@@ -16,10 +16,23 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/projects/{project_id}/keys/{key_id}"),
 ];
 
-#[derive(Deserialize)]
-struct CreateBody {
+/// `POST /v1/projects` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateBody {
+    /// `owner/name` of a GitHub repo the caller administers.
     repo: String,
 }
+
+/// `GET /v1/projects` answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ProjectList {
+    projects: Vec<projects::ProjectInfo>,
+}
+
+/// The OpenAPI description of this function's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, list, get, new_key, revoke))]
+pub struct Doc;
 
 /// Handles one request; never fails (client faults are 4xx responses).
 pub async fn handle(app: &App, req: Request) -> Response {
@@ -55,6 +68,16 @@ pub async fn handle(app: &App, req: Request) -> Response {
     }
 }
 
+/// `POST /v1/projects`: a project for a repo the caller administers, with its first key.
+#[utoipa::path(post, path = "/v1/projects", tag = "projects", security(("session" = [])), request_body = CreateBody,
+    responses(
+        (status = 201, description = "created; the key is shown this once", body = projects::NewKey),
+        (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
+        (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+        (status = 404, description = "the repo does not exist or the caller cannot see it", body = shared::openapi::ErrorBody),
+        (status = 409, description = "the repo already has a project", body = shared::openapi::ErrorBody),
+        (status = 422, description = "bad repo or body shape", body = shared::openapi::ErrorBody),
+        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn create(app: &App, req: &Request) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let body: CreateBody = http::read_json(req)?;
@@ -64,12 +87,18 @@ async fn create(app: &App, req: &Request) -> Result<Response, ApiError> {
     Ok(http::json(201, &created))
 }
 
+/// `GET /v1/projects`: the projects whose repo the caller can read.
+#[utoipa::path(get, path = "/v1/projects", tag = "projects", security(("session" = [])),
+    responses((status = 200, description = "the projects", body = ProjectList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn list(app: &App, req: &Request) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let list = projects::list(app, &caller).await?;
-    Ok(http::json(200, &serde_json::json!({"projects": list})))
+    Ok(http::json(200, &ProjectList { projects: list }))
 }
 
+/// `GET /v1/projects/{project_id}`.
+#[utoipa::path(get, path = "/v1/projects/{project_id}", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
+    responses((status = 200, description = "the project and its keys", body = projects::ProjectInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn get(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let p = projects::find_for(app, &caller, id, shared::github::Permission::Read).await?;
@@ -78,12 +107,20 @@ async fn get(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
     Ok(http::json(200, &one))
 }
 
+/// `POST /v1/projects/{project_id}/keys`: another ingest key (for rotation).
+#[utoipa::path(post, path = "/v1/projects/{project_id}/keys", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
+    responses((status = 201, description = "the new key, shown this once", body = projects::NewKey), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn new_key(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let key = projects::new_key(app, &caller, id).await?;
     Ok(http::json(201, &key))
 }
 
+/// `DELETE /v1/projects/{project_id}/keys/{key_id}`: revoke; the key stops working at once.
+#[utoipa::path(delete, path = "/v1/projects/{project_id}/keys/{key_id}", tag = "projects", security(("session" = [])),
+    params(("project_id" = String, Path, description = "proj_…"), ("key_id" = String, Path, description = "key_…")),
+    responses((status = 200, description = "the revoked key", body = projects::KeyInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+              (status = 404, description = "no such project or key, or not visible", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn revoke(app: &App, req: &Request, id: &str, key_id: &str) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let key = projects::revoke_key(app, &caller, id, key_id).await?;

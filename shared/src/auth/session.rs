@@ -26,7 +26,7 @@ pub struct Caller {
 }
 
 /// The session answer of the callback and the token exchange.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IssuedSession {
     pub session_token: String,
     pub expires_at: DateTime<Utc>,
@@ -34,7 +34,7 @@ pub struct IssuedSession {
 }
 
 /// The user part of a session answer.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionUser {
     pub github_login: String,
     pub github_id: i64,

@@ -13,8 +13,8 @@ use crate::http::{parse_json, MAX_BODY_BYTES};
 pub const MAX_BATCH: usize = 1000;
 
 /// A structured frame as clients send it (oldest call first).
-#[derive(Debug, Deserialize)]
-struct NativeFrame {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NativeFrame {
     #[serde(alias = "filename", alias = "abs_path", alias = "file")]
     file_path: Option<String>,
     module: Option<String>,
@@ -26,14 +26,18 @@ struct NativeFrame {
     in_app: Option<bool>,
 }
 
-/// The body of one native event; see ARCHITECTURE §3.
-#[derive(Debug, Deserialize)]
-struct NativeEvent {
+/// The body of one native event; see ARCHITECTURE §3. `error_message` and `environment` are
+/// required, and `commit_sha` unless `deployment_id` is given (checked after parsing, as `422`s).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NativeEvent {
+    #[schema(required = true)]
     error_message: Option<String>,
     error_type: Option<String>,
     stack_trace: Option<String>,
     frames: Option<Vec<NativeFrame>>,
+    #[schema(pattern = "^[0-9a-fA-F]{40}$")]
     commit_sha: Option<String>,
+    #[schema(required = true)]
     environment: Option<String>,
     occurred_at: Option<DateTime<Utc>>,
     deployment_id: Option<String>,
@@ -41,7 +45,9 @@ struct NativeEvent {
     user_id: Option<String>,
     fingerprint: Option<Vec<String>>,
     level: Option<String>,
+    #[schema(value_type = Option<Object>)]
     tags: Option<BTreeMap<String, serde_json::Value>>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
     event_id: Option<String>,
     platform: Option<String>,

@@ -11,7 +11,7 @@ use crate::stack::{self, fingerprint, paths};
 pub const MAX_FRAMES: usize = 1000;
 
 /// A frame as stored and served: repo-relative path.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct OutFrame {
     pub file_path: Option<String>,
     pub line_number: Option<u32>,
