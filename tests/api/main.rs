@@ -11,4 +11,5 @@ mod logs;
 mod openapi;
 mod projects;
 mod retention;
+mod schemathesis;
 mod security;

@@ -103,7 +103,8 @@ macro_rules! sentry_route {
         #[utoipa::path(post, path = $path, tag = "sentry",
             security(("sentry_auth" = []), ("sentry_key" = []), ()),
             params(("sentry_id" = i64, Path, description = "the project's numeric id from its DSN")),
-            request_body(content = String, content_type = "application/x-sentry-envelope", description = "the body as the SDK sends it, optionally gzip/deflate/br encoded"),
+            request_body(description = "the body as the SDK sends it (any content type), optionally gzip/deflate/br encoded",
+                content((String = "application/x-sentry-envelope"), (String = "text/plain"))),
             responses(
                 (status = 200, description = "accepted", body = SentryAccepted),
                 (status = 400, description = "malformed body", body = shared::openapi::ErrorBody),
