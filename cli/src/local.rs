@@ -9,8 +9,9 @@ use shared::localpg::{self, LocalPostgres};
 /// Where local state lives (relative to the working directory).
 pub const STATE_DIR: &str = ".cairn";
 
-/// Starts (or reuses) the local cluster and returns its `DATABASE_URL`.
-pub async fn ensure_database(state: &Path) -> anyhow::Result<String> {
+/// Starts (or reuses) the local cluster and returns its `DATABASE_URL`, with the cluster when
+/// this call started it (to be stopped on shutdown).
+pub async fn ensure_database(state: &Path) -> anyhow::Result<(String, Option<LocalPostgres>)> {
     let data = state.join("pg");
     let port_file = state.join("pg.port");
     std::fs::create_dir_all(state)?;
@@ -36,7 +37,7 @@ pub async fn ensure_database(state: &Path) -> anyhow::Result<String> {
         Some(LocalPostgres::start(&data, port).context("starting the local PostgreSQL")?)
     };
     let admin = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    let exists: bool = {
+    {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&admin)
             .await
@@ -50,10 +51,8 @@ pub async fn ensure_database(state: &Path) -> anyhow::Result<String> {
                 .execute(&mut conn)
                 .await?;
         }
-        exists
-    };
-    let _ = (pg, exists);
-    Ok(format!("postgres://postgres@127.0.0.1:{port}/cairn"))
+    }
+    Ok((format!("postgres://postgres@127.0.0.1:{port}/cairn"), pg))
 }
 
 /// The local secret key (64 hex), made on first use and kept in `.cairn/secret.key`.

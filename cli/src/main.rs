@@ -35,13 +35,18 @@ fn set_env(name: &str, value: &str) {
 
 async fn serve() -> anyhow::Result<()> {
     let state = Path::new(cairn::local::STATE_DIR);
+    let mut local_pg = None;
     if std::env::var("DATABASE_URL")
         .map(|v| v.trim().is_empty())
         .unwrap_or(true)
     {
-        let url = cairn::local::ensure_database(state).await?;
-        eprintln!("cairn: DATABASE_URL is unset; started a local PostgreSQL: {url}");
+        let (url, pg) = cairn::local::ensure_database(state).await?;
+        eprintln!(
+            "cairn: DATABASE_URL is unset; using a local PostgreSQL (data in {}/pg): {url}",
+            cairn::local::STATE_DIR
+        );
         set_env("DATABASE_URL", &url);
+        local_pg = pg;
     }
     if std::env::var("CAIRN_SECRET_KEY")
         .map(|v| v.trim().is_empty())
@@ -70,9 +75,15 @@ async fn serve() -> anyhow::Result<()> {
         listener.local_addr()?
     );
     tokio::spawn(cairn::server::fold_loop(Arc::clone(&app)));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         () = cairn::server::serve(app, listener) => {}
         _ = tokio::signal::ctrl_c() => eprintln!("cairn: shutting down"),
+        _ = term.recv() => eprintln!("cairn: shutting down"),
+    }
+    if let Some(pg) = local_pg {
+        // The data stays in .cairn/pg for the next run.
+        pg.stop(false)?;
     }
     Ok(())
 }

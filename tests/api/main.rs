@@ -13,3 +13,4 @@ mod projects;
 mod retention;
 mod schemathesis;
 mod security;
+mod serve;
