@@ -357,3 +357,49 @@ pub async fn revoke_key(
         last_used_at: row.get("last_used_at"),
     })
 }
+
+/// One audit entry.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// `project.created`, `key.created`, `key.revoked`, `hook.connected`, `hook.removed`,
+    /// `incident.resolved`, `incident.reopened`, `incident.regressed`.
+    pub action: String,
+    /// The id of the object acted on.
+    pub target: Option<String>,
+    /// GitHub login of who did it; null for cairn itself (a regression reopening an incident).
+    pub actor: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The project's audit log, newest first, for its admins. `before`: an entry id to page from.
+pub async fn audit_log(
+    app: &App,
+    caller: &Caller,
+    project_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, ApiError> {
+    let p = find_for(app, caller, project_id, Permission::Admin).await?;
+    let rows = sqlx::query(
+        "select a.id, a.action, a.target, u.github_login, a.created_at
+           from audit_log a left join users u on u.id = a.user_id
+          where a.project_id = $1 and ($2::bigint is null or a.id < $2)
+          order by a.id desc limit $3",
+    )
+    .bind(&p.project_id)
+    .bind(before)
+    .bind(limit.clamp(1, 200))
+    .fetch_all(&app.pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| AuditEntry {
+            id: r.get("id"),
+            action: r.get("action"),
+            target: r.get("target"),
+            actor: r.get("github_login"),
+            created_at: r.get("created_at"),
+        })
+        .collect())
+}
