@@ -377,3 +377,31 @@ async fn a_concurrent_spike_of_one_new_error_makes_one_incident_with_an_exact_co
         (1, distinct_ids, distinct_ids, distinct_ids)
     );
 }
+
+#[tokio::test]
+async fn long_fields_are_truncated_and_frames_capped_at_1000() {
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let frames: Vec<_> = (0..3000)
+        .map(|i| json!({"file_path": format!("/var/task/src/f{i}.js"), "line_number": i + 1, "function": if i == 2999 { "f".repeat(5000) } else { "g".into() }}))
+        .collect();
+    let ev = json!({"error_message": "é".repeat(20_000), "error_type": "T".repeat(1000), "environment": "production",
+                    "commit_sha": sha("c"), "frames": frames, "metadata": {"nul": "a\u{0}b"}});
+
+    let r = app.ingest(key, &ev).await;
+
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let list = app
+        .get("/v1/incidents?repo=acme/checkout-api", &session)
+        .await;
+    let i = &list.body["incidents"][0];
+    assert_eq!(i["frames"].as_array().unwrap().len(), 1000);
+    assert_eq!(
+        i["file_path"], "src/f2999.js",
+        "the innermost frames are kept"
+    );
+    assert!(i["error_message"].as_str().unwrap().len() <= 8 * 1024);
+    assert!(i["error_type"].as_str().unwrap().len() <= 256);
+    assert!(i["function"].as_str().unwrap().len() <= 1024);
+}
