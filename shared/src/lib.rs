@@ -21,6 +21,7 @@ pub mod ratelimit;
 pub mod retention;
 pub mod sentry;
 pub mod stack;
+pub mod vercel;
 
 pub use app::App;
 pub use error::ApiError;
