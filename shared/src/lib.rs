@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod event;
 pub mod github;
+pub mod hooks;
 pub mod http;
 pub mod incidents;
 pub mod ingest;
