@@ -1,9 +1,11 @@
 //! Commits for events accepted before their deployment was known. Such an event is stored with
-//! `commit_sha` null and its location in `pending_location`; its count is folded into the
-//! incident but into no commit. When the deployment arrives (linked to the event's project, with
-//! a commit), [`fill_commits`] gives those events the commit, creates or adds to their
-//! `incident_commits` rows (counted here, from the events themselves: their pending counts carry
-//! no commit, so nothing is counted twice), and sets the incidents' commits where still null.
+//! `commit_sha` null (and, when it named no environment, `environment` null) and its location in
+//! `pending_location`; its count is folded into the incident but into no commit. When the
+//! deployment arrives (linked to the event's project, with a commit), [`fill_commits`] gives
+//! those events the commit and the environment (`production` for target production, `preview`
+//! otherwise), creates or adds to their `incident_commits` rows (counted here, from the events
+//! themselves: their pending counts carry no commit, so nothing is counted twice), and sets the
+//! incidents' commit and environment where still null.
 //!
 //! Both sides run it after their own commit — the webhook for its deployment, ingest for the
 //! deployments its waiting events name — so whichever commits last sees the other's rows. It is
@@ -13,20 +15,29 @@ use sqlx::{PgConnection, PgPool};
 
 const FILL_SQL: &str = r#"
 with d as (
-    select deployment_id, project_id, commit_sha from deployments
+    select deployment_id, project_id, commit_sha,
+           case when target = 'production' then 'production' else 'preview' end as environment
+      from deployments
      where deployment_id = $1 and project_id is not null and commit_sha is not null
 ),
 ev as (
     update incident_events e
-       set commit_sha = d.commit_sha
+       set commit_sha = d.commit_sha,
+           environment = coalesce(e.environment, d.environment)
       from d
      where e.deployment_id = d.deployment_id and e.project_id = d.project_id and e.commit_sha is null
-    returning e.incident_id, e.commit_sha, e.received_at, e.pending_location
+    returning e.incident_id, e.commit_sha, e.environment, e.received_at, e.pending_location
 ),
 per as (
     select incident_id, commit_sha, count(*) as n, min(received_at) as first_seen, max(received_at) as last_seen,
-           (array_agg(pending_location order by received_at) filter (where pending_location is not null))[1] as loc
+           (array_agg(pending_location order by received_at) filter (where pending_location is not null))[1] as loc,
+           min(environment) as environment
       from ev group by incident_id, commit_sha
+),
+envs as (
+    insert into incident_environments (incident_id, environment)
+    select distinct incident_id, environment from ev where environment is not null
+    on conflict do nothing
 ),
 com as (
     insert into incident_commits (incident_id, commit_sha, file_path, line_number, column_number, function, frames,
@@ -46,7 +57,8 @@ com as (
 ),
 inc as (
     update incidents i
-       set commit_sha = coalesce(i.commit_sha, p.commit_sha),
+       set environment = coalesce(i.environment, p.environment),
+           commit_sha = coalesce(i.commit_sha, p.commit_sha),
            first_commit_sha = coalesce(i.first_commit_sha, p.commit_sha),
            last_commit_sha = coalesce(i.last_commit_sha, p.commit_sha)
       from per p

@@ -22,7 +22,8 @@ pub use store::Stored;
 /// Where events came from: decides which rules apply when a field is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
-    /// `POST /v1/events`: `commit_sha` or `deployment_id` and `environment` are required.
+    /// `POST /v1/events`: `commit_sha` or `deployment_id` is required, and `environment` unless
+    /// `deployment_id` is given.
     Native,
     /// Sentry SDKs: commit from `release` or tags when present; environment defaults to production.
     Sentry,
@@ -87,7 +88,10 @@ async fn resolve(
             }
         }
     }
-    if ev.environment.is_none() {
+    // A native event with only the id of a deployment cairn does not know yet gets its
+    // environment with its commit, when the deployment arrives (`backfill`).
+    let waits_for_deployment = source == Source::Native && ev.deployment_id.is_some() && ev.commit_sha.is_none();
+    if ev.environment.is_none() && !waits_for_deployment {
         ev.environment = Some("production".to_owned());
     }
     Ok(())

@@ -85,15 +85,14 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
                 format!("{} is required", at("error_message")),
             )
         })?;
-    let environment = ev
-        .environment
-        .filter(|e| !e.trim().is_empty())
-        .ok_or_else(|| {
-            ApiError::unprocessable(
-                "missing_environment",
-                format!("{} is required", at("environment")),
-            )
-        })?;
+    // With a deployment id, the environment may come from the deployment (see `resolve`).
+    let environment = ev.environment.filter(|e| !e.trim().is_empty());
+    if environment.is_none() && ev.deployment_id.as_deref().is_none_or(|d| d.trim().is_empty()) {
+        return Err(ApiError::unprocessable(
+            "missing_environment",
+            format!("{} is required unless deployment_id is given", at("environment")),
+        ));
+    }
     let commit_sha = ev.commit_sha.filter(|c| !c.trim().is_empty());
     if let Some(c) = &commit_sha {
         crate::domain::CommitSha::parse(c).map_err(|_| {
@@ -147,7 +146,7 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
         commit_sha,
         release: ev.release,
         deployment_id,
-        environment: Some(environment),
+        environment,
         occurred_at: ev.occurred_at,
         user_id: ev.user_id,
         fingerprint: ev.fingerprint,
@@ -231,5 +230,8 @@ mod tests {
         let ok = parse(r#"{"error_message":"x","environment":"p","deployment_id":"dpl_1","frames":[{"filename":"a.js","lineno":3}]}"#.as_bytes()).unwrap();
         assert_eq!(ok.0[0].frames[0].line_number, Some(3));
         assert!(!ok.1);
+        let only_deployment = parse(br#"{"error_message":"x","deployment_id":"dpl_1"}"#).unwrap();
+        assert_eq!(only_deployment.0[0].environment, None, "filled in from the deployment");
+        assert_eq!(code(r#"{"error_message":"x","deployment_id":" ","commit_sha":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#), "missing_environment");
     }
 }

@@ -84,7 +84,7 @@ pub struct DeploymentEvent {
 /// What a delivery asks cairn to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
-    Deployment(DeploymentEvent),
+    Deployment(Box<DeploymentEvent>),
     /// A type cairn does not use; acknowledged and otherwise ignored.
     Ignored,
 }
@@ -198,7 +198,7 @@ pub fn parse(body: &[u8]) -> Result<Delivery, VercelError> {
         vercel_project_id: id_of(payload.project),
         git: git_source(&dep.meta),
     };
-    Ok(Delivery { id, event_type, created_at, team_id, kind: EventKind::Deployment(event) })
+    Ok(Delivery { id, event_type, created_at, team_id, kind: EventKind::Deployment(Box::new(event)) })
 }
 
 #[cfg(test)]
