@@ -37,14 +37,20 @@ pub struct HookInfo {
 
 /// The webhook URL of a hook: `<CAIRN_PUBLIC_URL>/v1/hooks/vercel/<hook_id>`.
 pub fn hook_url(public_url: &str, hook_id: &str) -> String {
-    format!("{}/v1/hooks/vercel/{hook_id}", public_url.trim_end_matches('/'))
+    format!(
+        "{}/v1/hooks/vercel/{hook_id}",
+        public_url.trim_end_matches('/')
+    )
 }
 
 /// Whether `s` has the shape of a public hook id (`hook_` + 20 lowercase alphanumerics), so
 /// garbage in the URL never reaches the database.
 pub fn valid_hook_id(s: &str) -> bool {
-    s.strip_prefix("hook_")
-        .is_some_and(|r| r.len() == 20 && r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+    s.strip_prefix("hook_").is_some_and(|r| {
+        r.len() == 20
+            && r.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
 }
 
 /// Parses the secret a user pastes from Vercel: printable, no spaces, 8 to 256 characters.
@@ -61,7 +67,11 @@ pub fn parse_secret(raw: String) -> Result<SecretString, ApiError> {
 }
 
 /// Connects a Vercel team for the caller: stores the sealed secret and returns the hook URL.
-pub async fn connect(app: &App, caller: &Caller, secret: &SecretString) -> Result<NewHook, ApiError> {
+pub async fn connect(
+    app: &App,
+    caller: &Caller,
+    secret: &SecretString,
+) -> Result<NewHook, ApiError> {
     let hook_id = crypto::public_id("hook");
     let sealed = crypto::seal(&app.config.secret_key, secret.expose_secret().as_bytes());
     let mut tx = app.pool.begin().await?;
@@ -71,10 +81,20 @@ pub async fn connect(app: &App, caller: &Caller, secret: &SecretString) -> Resul
         .bind(sealed)
         .execute(&mut *tx)
         .await?;
-    crate::projects::audit(&mut tx, None, Some(caller.user_id), "hook.connected", Some(&hook_id)).await?;
+    crate::projects::audit(
+        &mut tx,
+        None,
+        Some(caller.user_id),
+        "hook.connected",
+        Some(&hook_id),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(hook.id = %hook_id, user.id = caller.user_id, "vercel hook connected");
-    Ok(NewHook { url: hook_url(&app.config.public_url, &hook_id), hook_id })
+    Ok(NewHook {
+        url: hook_url(&app.config.public_url, &hook_id),
+        hook_id,
+    })
 }
 
 fn to_info(app: &App, r: &sqlx::postgres::PgRow) -> HookInfo {
@@ -116,7 +136,14 @@ pub async fn remove(app: &App, caller: &Caller, hook_id: &str) -> Result<HookInf
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| ApiError::not_found("hook"))?;
-    crate::projects::audit(&mut tx, None, Some(caller.user_id), "hook.removed", Some(hook_id)).await?;
+    crate::projects::audit(
+        &mut tx,
+        None,
+        Some(caller.user_id),
+        "hook.removed",
+        Some(hook_id),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(hook.id = %hook_id, "vercel hook removed");
     Ok(to_info(app, &row))
@@ -130,14 +157,23 @@ mod tests {
     fn hook_ids_are_checked_before_any_lookup() {
         let id = crypto::public_id("hook");
         assert!(valid_hook_id(&id));
-        for bad in ["", "hook_", "hook_ABCDEFGHIJKLMNOPQRST", "proj_abcdefghij0123456789", "hook_abc'; drop table x"] {
+        for bad in [
+            "",
+            "hook_",
+            "hook_ABCDEFGHIJKLMNOPQRST",
+            "proj_abcdefghij0123456789",
+            "hook_abc'; drop table x",
+        ] {
             assert!(!valid_hook_id(bad), "{bad}");
         }
     }
 
     #[test]
     fn the_hook_url_is_under_the_public_url() {
-        assert_eq!(hook_url("https://cairn.example/", "hook_x"), "https://cairn.example/v1/hooks/vercel/hook_x");
+        assert_eq!(
+            hook_url("https://cairn.example/", "hook_x"),
+            "https://cairn.example/v1/hooks/vercel/hook_x"
+        );
     }
 
     #[test]

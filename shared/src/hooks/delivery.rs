@@ -25,7 +25,10 @@ pub struct Reason {
 
 impl Reason {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -73,32 +76,51 @@ struct Hook {
 
 /// Checks, parses and applies one delivery to hook `hook_id`. `signature` is the
 /// `x-vercel-signature` header as sent.
-pub async fn receive(app: &App, hook_id: &str, body: &[u8], signature: Option<&str>) -> Result<Receipt, ApiError> {
+pub async fn receive(
+    app: &App,
+    hook_id: &str,
+    body: &[u8],
+    signature: Option<&str>,
+) -> Result<Receipt, ApiError> {
     if !super::valid_hook_id(hook_id) {
         return Err(ApiError::not_found("hook"));
     }
-    let row = sqlx::query("select user_id, secret_enc from vercel_hooks where hook_id = $1 and deleted_at is null")
-        .bind(hook_id)
-        .fetch_optional(&app.pool)
-        .await?
-        .ok_or_else(|| ApiError::not_found("hook"))?;
+    let row = sqlx::query(
+        "select user_id, secret_enc from vercel_hooks where hook_id = $1 and deleted_at is null",
+    )
+    .bind(hook_id)
+    .fetch_optional(&app.pool)
+    .await?
+    .ok_or_else(|| ApiError::not_found("hook"))?;
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::too_large("payload_too_large", "request body exceeds 1 MiB"));
+        return Err(ApiError::too_large(
+            "payload_too_large",
+            "request body exceeds 1 MiB",
+        ));
     }
     let sealed: Vec<u8> = row.get("secret_enc");
     let secret = crypto::open(&app.config.secret_key, &sealed)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .map(secrecy::SecretString::from)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("hook secret could not be decrypted (CAIRN_SECRET_KEY changed?)")))?;
+        .ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "hook secret could not be decrypted (CAIRN_SECRET_KEY changed?)"
+            ))
+        })?;
     vercel::verify(&secret, body, signature)?;
     let delivery = vercel::parse(body)?;
-    let hook = Hook { hook_id: hook_id.to_owned(), user_id: row.get("user_id") };
-    let seen: bool = sqlx::query_scalar("select exists (select 1 from webhook_deliveries where hook_id = $1 and delivery_id = $2)")
-        .bind(&hook.hook_id)
-        .bind(&delivery.id)
-        .fetch_one(&app.pool)
-        .await?;
+    let hook = Hook {
+        hook_id: hook_id.to_owned(),
+        user_id: row.get("user_id"),
+    };
+    let seen: bool = sqlx::query_scalar(
+        "select exists (select 1 from webhook_deliveries where hook_id = $1 and delivery_id = $2)",
+    )
+    .bind(&hook.hook_id)
+    .bind(&delivery.id)
+    .fetch_one(&app.pool)
+    .await?;
     let receipt = if seen {
         Receipt::bare("duplicate", &delivery)
     } else {
@@ -116,7 +138,11 @@ pub async fn receive(app: &App, hook_id: &str, body: &[u8], signature: Option<&s
 }
 
 /// Records the delivery id inside `tx`; `false` when a concurrent request recorded it first.
-async fn record_delivery(conn: &mut PgConnection, hook: &Hook, d: &Delivery) -> Result<bool, sqlx::Error> {
+async fn record_delivery(
+    conn: &mut PgConnection,
+    hook: &Hook,
+    d: &Delivery,
+) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
         "insert into webhook_deliveries (delivery_id, hook_id, event_type) values ($1, $2, $3) on conflict do nothing",
     )
@@ -137,13 +163,21 @@ async fn record_delivery(conn: &mut PgConnection, hook: &Hook, d: &Delivery) -> 
 }
 
 /// Acknowledges a delivery cairn has no use for, recording it so a redelivery is a duplicate.
-async fn ignore(app: &App, hook: &Hook, d: &Delivery, reason: Option<Reason>) -> Result<Receipt, ApiError> {
+async fn ignore(
+    app: &App,
+    hook: &Hook,
+    d: &Delivery,
+    reason: Option<Reason>,
+) -> Result<Receipt, ApiError> {
     let mut tx = app.pool.begin().await?;
     if !record_delivery(&mut tx, hook, d).await? {
         return Ok(Receipt::bare("duplicate", d));
     }
     tx.commit().await?;
-    Ok(Receipt { reason, ..Receipt::bare("ignored", d) })
+    Ok(Receipt {
+        reason,
+        ..Receipt::bare("ignored", d)
+    })
 }
 
 const UPSERT_SQL: &str = r#"
@@ -188,7 +222,10 @@ async fn upsert(
         .bind(&dep.id)
         .bind(project_id)
         .bind(&hook.hook_id)
-        .bind(git.and_then(|g| g.commit_sha.as_ref()).map(|c| c.as_str().to_owned()))
+        .bind(
+            git.and_then(|g| g.commit_sha.as_ref())
+                .map(|c| c.as_str().to_owned()),
+        )
         .bind(git.and_then(|g| g.commit_ref.clone()))
         .bind(&dep.target)
         .bind(&dep.url)
@@ -206,16 +243,29 @@ async fn upsert(
 }
 
 fn another_hook() -> Reason {
-    Reason::new("deployment_owned_by_another_hook", "another hook reported this deployment first; only that hook updates it")
+    Reason::new(
+        "deployment_owned_by_another_hook",
+        "another hook reported this deployment first; only that hook updates it",
+    )
 }
 
 /// Applies a deployment event.
-async fn deployment(app: &App, hook: &Hook, d: &Delivery, dep: &DeploymentEvent) -> Result<Receipt, ApiError> {
+async fn deployment(
+    app: &App,
+    hook: &Hook,
+    d: &Delivery,
+    dep: &DeploymentEvent,
+) -> Result<Receipt, ApiError> {
     let known = sqlx::query("select project_id, hook_id from deployments where deployment_id = $1")
         .bind(&dep.id)
         .fetch_optional(&app.pool)
         .await?
-        .map(|r| (r.get::<Option<String>, _>("project_id"), r.get::<Option<String>, _>("hook_id")));
+        .map(|r| {
+            (
+                r.get::<Option<String>, _>("project_id"),
+                r.get::<Option<String>, _>("hook_id"),
+            )
+        });
     if let Some((_, Some(owner))) = &known {
         if *owner != hook.hook_id {
             return ignore(app, hook, d, Some(another_hook())).await;
@@ -238,13 +288,21 @@ async fn deployment(app: &App, hook: &Hook, d: &Delivery, dep: &DeploymentEvent)
     let (project_id, created, reason) = match plan {
         Plan::Use(p) => (Some(p), false, None),
         Plan::Create => {
-            let git = dep.git.as_ref().map(|g| &g.repo).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("create without a repo")))?;
-            let (p, created) = link::create_or_find(&mut tx, git, hook.user_id, dep.vercel_project_id.as_deref()).await?;
+            let git = dep
+                .git
+                .as_ref()
+                .map(|g| &g.repo)
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("create without a repo")))?;
+            let (p, created) =
+                link::create_or_find(&mut tx, git, hook.user_id, dep.vercel_project_id.as_deref())
+                    .await?;
             (Some(p), created, None)
         }
         Plan::Unlinked(r) => (None, false, Some(r)),
     };
-    let Some((state, project_id, commit_sha)) = upsert(&mut tx, hook, d, dep, project_id.as_deref()).await? else {
+    let Some((state, project_id, commit_sha)) =
+        upsert(&mut tx, hook, d, dep, project_id.as_deref()).await?
+    else {
         // Another hook inserted this deployment since we looked; keep what it wrote.
         drop(tx);
         return ignore(app, hook, d, Some(another_hook())).await;
@@ -265,7 +323,9 @@ async fn deployment(app: &App, hook: &Hook, d: &Delivery, dep: &DeploymentEvent)
     // its own check could not see this uncommitted deployment (see `backfill`).
     match backfill::fill_commits_now(&app.pool, &dep.id).await {
         Ok(n) => events_updated += n,
-        Err(e) => tracing::warn!(deployment.id = %dep.id, error = %e, "filling in commits after the deployment failed"),
+        Err(e) => {
+            tracing::warn!(deployment.id = %dep.id, error = %e, "filling in commits after the deployment failed")
+        }
     }
     Ok(Receipt {
         deployment_id: Some(dep.id.clone()),

@@ -39,7 +39,10 @@ async fn owner_as_caller(app: &App, user_id: i64) -> Result<Option<Caller>, ApiE
     .await?;
     let Some(row) = row else { return Ok(None) };
     let sealed: Vec<u8> = row.get("github_token_enc");
-    let Some(token) = crypto::open(&app.config.secret_key, &sealed).ok().and_then(|b| String::from_utf8(b).ok()) else {
+    let Some(token) = crypto::open(&app.config.secret_key, &sealed)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+    else {
         return Ok(None);
     };
     Ok(Some(Caller {
@@ -74,10 +77,15 @@ pub async fn plan(app: &App, user_id: i64, repo: &RepoFullName) -> Result<Plan, 
         )));
     };
     match access::permission(app, &owner, repo).await {
-        Ok(p) if p >= Permission::Admin => Ok(existing.map_or(Plan::Create, |(id, _)| Plan::Use(id))),
+        Ok(p) if p >= Permission::Admin => {
+            Ok(existing.map_or(Plan::Create, |(id, _)| Plan::Use(id)))
+        }
         Ok(_) => Ok(Plan::Unlinked(Reason::new(
             "not_repo_admin",
-            format!("{} does not administer {repo} on GitHub, so no project is linked or created", owner.github_login),
+            format!(
+                "{} does not administer {repo} on GitHub, so no project is linked or created",
+                owner.github_login
+            ),
         ))),
         Err(e) if e.status() == 401 => Ok(Plan::Unlinked(Reason::new(
             "github_token_rejected",
@@ -98,18 +106,25 @@ pub async fn create_or_find(
     let mut savepoint = conn.begin().await?;
     match crate::projects::insert_project(&mut savepoint, repo, user_id, vercel_project_id).await {
         Ok((project_id, _)) => {
-            crate::projects::audit(&mut savepoint, Some(&project_id), Some(user_id), "project.created", Some(&project_id))
-                .await?;
+            crate::projects::audit(
+                &mut savepoint,
+                Some(&project_id),
+                Some(user_id),
+                "project.created",
+                Some(&project_id),
+            )
+            .await?;
             savepoint.commit().await?;
             Ok((project_id, true))
         }
         Err(e) if e.code() == "project_exists" => {
             savepoint.rollback().await?;
-            let id: String =
-                sqlx::query_scalar("select project_id from projects where repo_full_name = $1 and deleted_at is null")
-                    .bind(repo.key())
-                    .fetch_one(&mut *conn)
-                    .await?;
+            let id: String = sqlx::query_scalar(
+                "select project_id from projects where repo_full_name = $1 and deleted_at is null",
+            )
+            .bind(repo.key())
+            .fetch_one(&mut *conn)
+            .await?;
             Ok((id, false))
         }
         Err(e) => Err(e),

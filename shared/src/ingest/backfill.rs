@@ -70,8 +70,14 @@ select count(*) from ev
 /// Gives the events waiting for `deployment_id` its commit, inside the caller's transaction.
 /// Returns how many events were updated (0 when the deployment is unknown, unlinked or has no
 /// commit, or nothing waits for it).
-pub async fn fill_commits(conn: &mut PgConnection, deployment_id: &str) -> Result<u64, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar(FILL_SQL).bind(deployment_id).fetch_one(&mut *conn).await?;
+pub async fn fill_commits(
+    conn: &mut PgConnection,
+    deployment_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(FILL_SQL)
+        .bind(deployment_id)
+        .fetch_one(&mut *conn)
+        .await?;
     if n > 0 {
         sqlx::query("update incident_events set pending_location = null where deployment_id = $1 and commit_sha is not null and pending_location is not null")
             .bind(deployment_id)
@@ -92,7 +98,11 @@ pub async fn fill_commits_now(pool: &PgPool, deployment_id: &str) -> Result<u64,
 
 /// After ingest committed events that still lack a commit: fills in those whose deployment
 /// (linked to `project_id`) is known by now.
-pub async fn after_ingest(pool: &PgPool, project_id: &str, deployment_ids: &[String]) -> Result<u64, sqlx::Error> {
+pub async fn after_ingest(
+    pool: &PgPool,
+    project_id: &str,
+    deployment_ids: &[String],
+) -> Result<u64, sqlx::Error> {
     let known: Vec<String> = sqlx::query_scalar(
         "select deployment_id from deployments
           where deployment_id = any($1) and project_id = $2 and commit_sha is not null",

@@ -90,7 +90,8 @@ async fn resolve(
     }
     // A native event with only the id of a deployment cairn does not know yet gets its
     // environment with its commit, when the deployment arrives (`backfill`).
-    let waits_for_deployment = source == Source::Native && ev.deployment_id.is_some() && ev.commit_sha.is_none();
+    let waits_for_deployment =
+        source == Source::Native && ev.deployment_id.is_some() && ev.commit_sha.is_none();
     if ev.environment.is_none() && !waits_for_deployment {
         ev.environment = Some("production".to_owned());
     }

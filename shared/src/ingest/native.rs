@@ -87,10 +87,18 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
         })?;
     // With a deployment id, the environment may come from the deployment (see `resolve`).
     let environment = ev.environment.filter(|e| !e.trim().is_empty());
-    if environment.is_none() && ev.deployment_id.as_deref().is_none_or(|d| d.trim().is_empty()) {
+    if environment.is_none()
+        && ev
+            .deployment_id
+            .as_deref()
+            .is_none_or(|d| d.trim().is_empty())
+    {
         return Err(ApiError::unprocessable(
             "missing_environment",
-            format!("{} is required unless deployment_id is given", at("environment")),
+            format!(
+                "{} is required unless deployment_id is given",
+                at("environment")
+            ),
         ));
     }
     let commit_sha = ev.commit_sha.filter(|c| !c.trim().is_empty());
@@ -231,7 +239,15 @@ mod tests {
         assert_eq!(ok.0[0].frames[0].line_number, Some(3));
         assert!(!ok.1);
         let only_deployment = parse(br#"{"error_message":"x","deployment_id":"dpl_1"}"#).unwrap();
-        assert_eq!(only_deployment.0[0].environment, None, "filled in from the deployment");
-        assert_eq!(code(r#"{"error_message":"x","deployment_id":" ","commit_sha":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#), "missing_environment");
+        assert_eq!(
+            only_deployment.0[0].environment, None,
+            "filled in from the deployment"
+        );
+        assert_eq!(
+            code(
+                r#"{"error_message":"x","deployment_id":" ","commit_sha":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#
+            ),
+            "missing_environment"
+        );
     }
 }

@@ -137,11 +137,16 @@ struct RawDeployment {
 
 /// A trimmed, non-empty string of at most `max` bytes, or `None`.
 fn text(s: Option<&str>, max: usize) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty() && s.len() <= max).map(str::to_owned)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= max)
+        .map(str::to_owned)
 }
 
 fn meta<'a>(m: &'a serde_json::Map<String, serde_json::Value>, key: &str) -> Option<&'a str> {
-    m.get(key).and_then(serde_json::Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+    m.get(key)
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 fn git_source(m: &serde_json::Map<String, serde_json::Value>) -> Option<GitSource> {
@@ -149,7 +154,8 @@ fn git_source(m: &serde_json::Map<String, serde_json::Value>) -> Option<GitSourc
         let (org, repo) = (meta(m, org)?, meta(m, repo)?);
         RepoFullName::parse(&format!("{org}/{repo}")).ok()
     };
-    let repo = repo_of("githubOrg", "githubRepo").or_else(|| repo_of("githubCommitOrg", "githubCommitRepo"))?;
+    let repo = repo_of("githubOrg", "githubRepo")
+        .or_else(|| repo_of("githubCommitOrg", "githubCommitRepo"))?;
     Some(GitSource {
         repo,
         commit_sha: meta(m, "githubCommitSha").and_then(|s| CommitSha::parse(s).ok()),
@@ -166,23 +172,37 @@ fn id_of(o: Option<IdOnly>) -> Option<String> {
 pub fn parse(body: &[u8]) -> Result<Delivery, VercelError> {
     let raw: RawDelivery = match serde_json::from_slice::<serde_json::Value>(body) {
         Err(e) => return Err(VercelError::InvalidJson(e.to_string())),
-        Ok(v) => serde_json::from_value(v).map_err(|e| VercelError::InvalidPayload(e.to_string()))?,
+        Ok(v) => {
+            serde_json::from_value(v).map_err(|e| VercelError::InvalidPayload(e.to_string()))?
+        }
     };
-    let id = text(raw.id.as_deref(), 128).ok_or_else(|| VercelError::InvalidPayload("id is required".into()))?;
-    let event_type =
-        text(raw.event_type.as_deref(), 128).ok_or_else(|| VercelError::InvalidPayload("type is required".into()))?;
+    let id = text(raw.id.as_deref(), 128)
+        .ok_or_else(|| VercelError::InvalidPayload("id is required".into()))?;
+    let event_type = text(raw.event_type.as_deref(), 128)
+        .ok_or_else(|| VercelError::InvalidPayload("type is required".into()))?;
     let created_at = match raw.created_at {
-        Some(ms) => DateTime::from_timestamp_millis(ms)
-            .ok_or_else(|| VercelError::InvalidPayload("createdAt is not a time in milliseconds".into()))?,
+        Some(ms) => DateTime::from_timestamp_millis(ms).ok_or_else(|| {
+            VercelError::InvalidPayload("createdAt is not a time in milliseconds".into())
+        })?,
         None => Utc::now(),
     };
     let Some(state) = DeploymentState::from_event_type(&event_type) else {
         // Only the team is read from other events; their payloads are not ours to validate.
-        let team_id = raw.payload.get("team").and_then(|t| t.get("id")).and_then(|i| text(i.as_str(), 128));
-        return Ok(Delivery { id, event_type, created_at, team_id, kind: EventKind::Ignored });
+        let team_id = raw
+            .payload
+            .get("team")
+            .and_then(|t| t.get("id"))
+            .and_then(|i| text(i.as_str(), 128));
+        return Ok(Delivery {
+            id,
+            event_type,
+            created_at,
+            team_id,
+            kind: EventKind::Ignored,
+        });
     };
-    let payload: RawPayload =
-        serde_json::from_value(raw.payload).map_err(|e| VercelError::InvalidPayload(format!("payload: {e}")))?;
+    let payload: RawPayload = serde_json::from_value(raw.payload)
+        .map_err(|e| VercelError::InvalidPayload(format!("payload: {e}")))?;
     let dep = payload
         .deployment
         .ok_or_else(|| VercelError::InvalidPayload("payload.deployment is required".into()))?;
@@ -198,7 +218,13 @@ pub fn parse(body: &[u8]) -> Result<Delivery, VercelError> {
         vercel_project_id: id_of(payload.project),
         git: git_source(&dep.meta),
     };
-    Ok(Delivery { id, event_type, created_at, team_id, kind: EventKind::Deployment(Box::new(event)) })
+    Ok(Delivery {
+        id,
+        event_type,
+        created_at,
+        team_id,
+        kind: EventKind::Deployment(Box::new(event)),
+    })
 }
 
 #[cfg(test)]
@@ -246,7 +272,9 @@ mod tests {
             ("deployment.promoted", DeploymentState::Promoted),
         ] {
             let d = parse(&delivery(t, github_meta(), json!("production"))).unwrap();
-            let EventKind::Deployment(dep) = d.kind else { panic!("{t} is a deployment event") };
+            let EventKind::Deployment(dep) = d.kind else {
+                panic!("{t} is a deployment event")
+            };
             assert_eq!(dep.state, state, "{t}");
             assert_eq!(dep.id, "dpl_2euZBFqxiCuj3mnwgq6pT1Ce8Ywu");
             assert_eq!(d.created_at.timestamp_millis(), 1_717_000_000_123);
@@ -255,22 +283,37 @@ mod tests {
 
     #[test]
     fn a_github_deployment_carries_its_repo_and_commit() {
-        let d = parse(&delivery("deployment.succeeded", github_meta(), json!(null))).unwrap();
-        let EventKind::Deployment(dep) = d.kind else { panic!() };
+        let d = parse(&delivery(
+            "deployment.succeeded",
+            github_meta(),
+            json!(null),
+        ))
+        .unwrap();
+        let EventKind::Deployment(dep) = d.kind else {
+            panic!()
+        };
         let git = dep.git.unwrap();
         assert_eq!(git.repo.to_string(), "Acme/checkout-api");
         assert_eq!(git.commit_sha.unwrap().as_str(), SHA, "lowercased");
         assert_eq!(git.commit_ref.as_deref(), Some("main"));
         assert_eq!(git.repo_id.as_deref(), Some("123456789"));
         assert_eq!(dep.target, None, "a preview");
-        assert_eq!(dep.vercel_project_id.as_deref(), Some("prj_12HKQaOmR5t5Uy6vdcQsNIiZgHGB"));
+        assert_eq!(
+            dep.vercel_project_id.as_deref(),
+            Some("prj_12HKQaOmR5t5Uy6vdcQsNIiZgHGB")
+        );
         assert_eq!(d.team_id.as_deref(), Some("team_1a2b3c4d5e6f7g8h9i0j1k2l"));
     }
 
     #[test]
     fn the_commit_repo_is_used_when_the_project_repo_is_absent() {
-        let meta = json!({"githubCommitSha": SHA, "githubCommitOrg": "acme", "githubCommitRepo": "web"});
-        let EventKind::Deployment(dep) = parse(&delivery("deployment.created", meta, json!("staging"))).unwrap().kind else {
+        let meta =
+            json!({"githubCommitSha": SHA, "githubCommitOrg": "acme", "githubCommitRepo": "web"});
+        let EventKind::Deployment(dep) =
+            parse(&delivery("deployment.created", meta, json!("staging")))
+                .unwrap()
+                .kind
+        else {
             panic!()
         };
         assert_eq!(dep.git.unwrap().repo.to_string(), "acme/web");
@@ -279,8 +322,15 @@ mod tests {
 
     #[test]
     fn deployments_without_github_meta_have_no_source() {
-        for meta in [json!({}), json!({"gitlabProjectId": "7", "gitlabCommitSha": SHA}), json!({"githubOrg": "acme"})] {
-            let EventKind::Deployment(dep) = parse(&delivery("deployment.created", meta.clone(), json!(null))).unwrap().kind
+        for meta in [
+            json!({}),
+            json!({"gitlabProjectId": "7", "gitlabCommitSha": SHA}),
+            json!({"githubOrg": "acme"}),
+        ] {
+            let EventKind::Deployment(dep) =
+                parse(&delivery("deployment.created", meta.clone(), json!(null)))
+                    .unwrap()
+                    .kind
             else {
                 panic!()
             };
@@ -290,7 +340,13 @@ mod tests {
 
     #[test]
     fn legacy_and_unknown_types_are_ignored_not_refused() {
-        for t in ["deployment-ready", "deployment-prepared", "deployment", "project.created", "deployment.check-rerequested"] {
+        for t in [
+            "deployment-ready",
+            "deployment-prepared",
+            "deployment",
+            "project.created",
+            "deployment.check-rerequested",
+        ] {
             let d = parse(&delivery(t, github_meta(), json!(null))).unwrap();
             assert_eq!(d.kind, EventKind::Ignored, "{t}");
             assert_eq!(d.event_type, t);
@@ -301,14 +357,31 @@ mod tests {
 
     #[test]
     fn malformed_deliveries_are_refused_with_the_field() {
-        assert!(matches!(parse(b"{not json"), Err(VercelError::InvalidJson(_))));
+        assert!(matches!(
+            parse(b"{not json"),
+            Err(VercelError::InvalidJson(_))
+        ));
         assert!(matches!(parse(b"[1]"), Err(VercelError::InvalidPayload(_))));
-        let no_id = br#"{"type": "deployment.created", "payload": {"deployment": {"id": "dpl_1"}}}"#;
-        assert_eq!(parse(no_id), Err(VercelError::InvalidPayload("id is required".into())));
+        let no_id =
+            br#"{"type": "deployment.created", "payload": {"deployment": {"id": "dpl_1"}}}"#;
+        assert_eq!(
+            parse(no_id),
+            Err(VercelError::InvalidPayload("id is required".into()))
+        );
         let no_dep = br#"{"id": "e1", "type": "deployment.created", "payload": {}}"#;
-        assert_eq!(parse(no_dep), Err(VercelError::InvalidPayload("payload.deployment is required".into())));
+        assert_eq!(
+            parse(no_dep),
+            Err(VercelError::InvalidPayload(
+                "payload.deployment is required".into()
+            ))
+        );
         let no_dep_id = br#"{"id": "e1", "type": "deployment.created", "payload": {"deployment": {"url": "x"}}}"#;
-        assert_eq!(parse(no_dep_id), Err(VercelError::InvalidPayload("payload.deployment.id is required".into())));
+        assert_eq!(
+            parse(no_dep_id),
+            Err(VercelError::InvalidPayload(
+                "payload.deployment.id is required".into()
+            ))
+        );
     }
 
     #[test]

@@ -12,14 +12,18 @@ pub const SIGNATURE_HEADER: &str = "x-vercel-signature";
 
 fn mac(secret: &SecretString) -> Hmac<Sha1> {
     // HMAC takes keys of any length; this cannot fail.
-    Hmac::<Sha1>::new_from_slice(secret.expose_secret().as_bytes()).expect("hmac accepts any key length")
+    Hmac::<Sha1>::new_from_slice(secret.expose_secret().as_bytes())
+        .expect("hmac accepts any key length")
 }
 
 /// Checks `header` (the signature as sent, if any) against `body`. The comparison of the MAC is
 /// constant-time (`Mac::verify_slice`); a header that is not 40 hex characters is refused
 /// without comparing.
 pub fn verify(secret: &SecretString, body: &[u8], header: Option<&str>) -> Result<(), VercelError> {
-    let header = header.map(str::trim).filter(|h| !h.is_empty()).ok_or(VercelError::MissingSignature)?;
+    let header = header
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .ok_or(VercelError::MissingSignature)?;
     let sent = hex::decode(header).map_err(|_| VercelError::BadSignature)?;
     let mut m = mac(secret);
     m.update(body);
@@ -46,7 +50,11 @@ mod tests {
         let body = br#"{"id":"evt_1","type":"deployment.created"}"#;
         let sig = sign(&secret(), body);
         assert_eq!(sig.len(), 40);
-        assert!(sig.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "lowercase hex");
+        assert!(
+            sig.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "lowercase hex"
+        );
         assert_eq!(verify(&secret(), body, Some(&sig)), Ok(()));
     }
 
@@ -61,19 +69,43 @@ mod tests {
     fn missing_wrong_and_malformed_signatures_are_refused() {
         let body = b"{}";
         let good = sign(&secret(), body);
-        assert_eq!(verify(&secret(), body, None), Err(VercelError::MissingSignature));
-        assert_eq!(verify(&secret(), body, Some("  ")), Err(VercelError::MissingSignature));
+        assert_eq!(
+            verify(&secret(), body, None),
+            Err(VercelError::MissingSignature)
+        );
+        assert_eq!(
+            verify(&secret(), body, Some("  ")),
+            Err(VercelError::MissingSignature)
+        );
         let other = sign(&SecretString::from("another secret"), body);
-        assert_eq!(verify(&secret(), body, Some(&other)), Err(VercelError::BadSignature));
-        assert_eq!(verify(&secret(), body, Some("not hex")), Err(VercelError::BadSignature));
-        assert_eq!(verify(&secret(), body, Some(&good[..38])), Err(VercelError::BadSignature));
-        assert_eq!(verify(&secret(), body, Some(&format!("{good}00"))), Err(VercelError::BadSignature));
+        assert_eq!(
+            verify(&secret(), body, Some(&other)),
+            Err(VercelError::BadSignature)
+        );
+        assert_eq!(
+            verify(&secret(), body, Some("not hex")),
+            Err(VercelError::BadSignature)
+        );
+        assert_eq!(
+            verify(&secret(), body, Some(&good[..38])),
+            Err(VercelError::BadSignature)
+        );
+        assert_eq!(
+            verify(&secret(), body, Some(&format!("{good}00"))),
+            Err(VercelError::BadSignature)
+        );
     }
 
     #[test]
     fn a_body_changed_after_signing_is_refused() {
         let sig = sign(&secret(), br#"{"a":1}"#);
-        assert_eq!(verify(&secret(), br#"{"a":2}"#, Some(&sig)), Err(VercelError::BadSignature));
-        assert_eq!(verify(&secret(), br#"{"a": 1}"#, Some(&sig)), Err(VercelError::BadSignature));
+        assert_eq!(
+            verify(&secret(), br#"{"a":2}"#, Some(&sig)),
+            Err(VercelError::BadSignature)
+        );
+        assert_eq!(
+            verify(&secret(), br#"{"a": 1}"#, Some(&sig)),
+            Err(VercelError::BadSignature)
+        );
     }
 }
