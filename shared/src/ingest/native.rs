@@ -26,8 +26,9 @@ pub struct NativeFrame {
     in_app: Option<bool>,
 }
 
-/// The body of one native event; see ARCHITECTURE §3. `error_message` and `environment` are
-/// required, and `commit_sha` unless `deployment_id` is given (checked after parsing, as `422`s).
+/// The body of one native event; see ARCHITECTURE §3. `error_message` is required, and
+/// `commit_sha` and `environment` unless `deployment_id` is given (the deployment's commit and
+/// environment are used, now or when a Vercel hook reports it); checked after parsing, as `422`s.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NativeEvent {
     #[schema(required = true)]
@@ -37,7 +38,6 @@ pub struct NativeEvent {
     frames: Option<Vec<NativeFrame>>,
     #[schema(pattern = "^[0-9a-fA-F]{40}$")]
     commit_sha: Option<String>,
-    #[schema(required = true)]
     environment: Option<String>,
     occurred_at: Option<DateTime<Utc>>,
     deployment_id: Option<String>,
