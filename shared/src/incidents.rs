@@ -160,7 +160,7 @@ select i.incident_id, i.project_id, p.repo_owner, p.repo_name, i.status, i.level
 const PENDING: &str = r#"
   left join lateral (select count(*) as n, max(seen_at) as last_seen
                        from incident_counts_pending q where q.incident_id = i.incident_id) pend on true
-  left join deployments d on d.deployment_id = i.deployment_id
+  left join deployments d on d.deployment_id = i.deployment_id and d.project_id = i.project_id
 "#;
 
 fn to_incident(r: &PgRow) -> Incident {

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod event;
 pub mod github;
+pub mod hooks;
 pub mod http;
 pub mod incidents;
 pub mod ingest;
@@ -21,6 +22,7 @@ pub mod ratelimit;
 pub mod retention;
 pub mod sentry;
 pub mod stack;
+pub mod vercel;
 
 pub use app::App;
 pub use error::ApiError;

@@ -14,3 +14,4 @@ mod retention;
 mod schemathesis;
 mod security;
 mod serve;
+mod vercel;

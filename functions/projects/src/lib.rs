@@ -5,7 +5,7 @@ use lambda_http::{http::Method, Request};
 use serde::Deserialize;
 use shared::domain::RepoFullName;
 use shared::http::{self, Response};
-use shared::{auth, projects, ApiError, App};
+use shared::{auth, hooks, projects, ApiError, App};
 
 /// The routes this function serves (method, path template), as in `template.yaml`.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -14,6 +14,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/projects/{project_id}"),
     ("POST", "/v1/projects/{project_id}/keys"),
     ("DELETE", "/v1/projects/{project_id}/keys/{key_id}"),
+    ("POST", "/v1/hooks"),
+    ("GET", "/v1/hooks"),
+    ("DELETE", "/v1/hooks/{hook_id}"),
+    ("POST", "/v1/hooks/vercel/{hook_id}"),
 ];
 
 /// `POST /v1/projects` body.
@@ -29,9 +33,32 @@ pub struct ProjectList {
     projects: Vec<projects::ProjectInfo>,
 }
 
+/// `POST /v1/hooks` body. No `Debug`: it holds the secret until it is wrapped.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ConnectBody {
+    /// The signing secret Vercel showed when the webhook was created.
+    secret: String,
+}
+
+/// `GET /v1/hooks` answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct HookList {
+    hooks: Vec<hooks::HookInfo>,
+}
+
 /// The OpenAPI description of this function's routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(create, list, get, new_key, revoke))]
+#[openapi(paths(
+    create,
+    list,
+    get,
+    new_key,
+    revoke,
+    connect_hook,
+    list_hooks,
+    remove_hook,
+    vercel_delivery
+))]
 pub struct Doc;
 
 /// Handles one request; never fails (client faults are 4xx responses).
@@ -60,6 +87,20 @@ pub async fn handle(app: &App, req: Request) -> Response {
             revoke(app, &req, id, key).await,
         ),
         (_, ["v1", "projects", ..]) => http::respond("projects", Err(ApiError::MethodNotAllowed)),
+        (&Method::POST, ["v1", "hooks", "vercel", id]) => http::respond(
+            "POST /v1/hooks/vercel/{id}",
+            vercel_delivery(app, &req, id).await,
+        ),
+        (&Method::POST, ["v1", "hooks"]) => {
+            http::respond("POST /v1/hooks", connect_hook(app, &req).await)
+        }
+        (&Method::GET, ["v1", "hooks"]) => {
+            http::respond("GET /v1/hooks", list_hooks(app, &req).await)
+        }
+        (&Method::DELETE, ["v1", "hooks", id]) => {
+            http::respond("DELETE /v1/hooks/{id}", remove_hook(app, &req, id).await)
+        }
+        (_, ["v1", "hooks", ..]) => http::respond("hooks", Err(ApiError::MethodNotAllowed)),
         (&Method::GET, ["healthz"]) => match shared::db::ping(&app.pool).await {
             Ok(()) => http::json(200, &serde_json::json!({"status": "ok"})),
             Err(e) => http::respond("GET /healthz", Err(e.into())),
@@ -125,4 +166,57 @@ async fn revoke(app: &App, req: &Request, id: &str, key_id: &str) -> Result<Resp
     let caller = auth::authenticate(app, req).await?;
     let key = projects::revoke_key(app, &caller, id, key_id).await?;
     Ok(http::json(200, &key))
+}
+
+/// `POST /v1/hooks`: connects a Vercel team by registering its webhook secret (stored sealed).
+#[utoipa::path(post, path = "/v1/hooks", tag = "hooks", security(("session" = [])), request_body = ConnectBody,
+    responses(
+        (status = 201, description = "connected; paste `url` into Vercel's webhook settings", body = hooks::NewHook),
+        (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
+        (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+        (status = 422, description = "missing or implausible secret", body = shared::openapi::ErrorBody),
+        (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
+async fn connect_hook(app: &App, req: &Request) -> Result<Response, ApiError> {
+    let caller = auth::authenticate(app, req).await?;
+    let body: ConnectBody = http::read_json(req)?;
+    let secret = hooks::parse_secret(body.secret)?;
+    let hook = hooks::connect(app, &caller, &secret).await?;
+    Ok(http::json(201, &hook))
+}
+
+/// `GET /v1/hooks`: the caller's hooks, never their secrets.
+#[utoipa::path(get, path = "/v1/hooks", tag = "hooks", security(("session" = [])),
+    responses((status = 200, description = "the caller's hooks", body = HookList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
+async fn list_hooks(app: &App, req: &Request) -> Result<Response, ApiError> {
+    let caller = auth::authenticate(app, req).await?;
+    let list = hooks::list(app, &caller).await?;
+    Ok(http::json(200, &HookList { hooks: list }))
+}
+
+/// `DELETE /v1/hooks/{hook_id}`: removes one of the caller's hooks; its deliveries are refused.
+#[utoipa::path(delete, path = "/v1/hooks/{hook_id}", tag = "hooks", security(("session" = [])), params(("hook_id" = String, Path, description = "hook_…")),
+    responses((status = 200, description = "the removed hook", body = hooks::HookInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 404, description = "no such hook, or not the caller's", body = shared::openapi::ErrorBody), (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
+async fn remove_hook(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let caller = auth::authenticate(app, req).await?;
+    let hook = hooks::remove(app, &caller, id).await?;
+    Ok(http::json(200, &hook))
+}
+
+/// `POST /v1/hooks/vercel/{hook_id}`: the webhook Vercel calls, authenticated by the
+/// `x-vercel-signature` of the raw body (HMAC-SHA1 with the hook's secret), not a session.
+#[utoipa::path(post, path = "/v1/hooks/vercel/{hook_id}", tag = "hooks",
+    params(("hook_id" = String, Path, description = "hook_…"), ("x-vercel-signature" = String, Header, description = "lowercase hex HMAC-SHA1 of the raw body, keyed with the hook's secret")),
+    request_body(content = Object, description = "a Vercel webhook delivery: {id, type, createdAt, region, payload}", content_type = "application/json"),
+    responses(
+        (status = 200, description = "recorded, a duplicate (redelivery) or ignored (not a deployment event); `reason` says why a deployment has no project", body = hooks::Receipt),
+        (status = 400, description = "signed, but not JSON", body = shared::openapi::ErrorBody),
+        (status = 401, description = "missing or wrong signature", body = shared::openapi::ErrorBody),
+        (status = 404, description = "no such hook, or removed", body = shared::openapi::ErrorBody),
+        (status = 413, description = "body over 1 MiB", body = shared::openapi::ErrorBody),
+        (status = 422, description = "signed JSON that is not a webhook delivery", body = shared::openapi::ErrorBody),
+        (status = 503, description = "database or GitHub unavailable; Vercel redelivers", body = shared::openapi::ErrorBody)))]
+async fn vercel_delivery(app: &App, req: &Request, hook_id: &str) -> Result<Response, ApiError> {
+    let signature = http::header(req, shared::vercel::SIGNATURE_HEADER);
+    let receipt = hooks::receive(app, hook_id, http::body_bytes(req), signature).await?;
+    Ok(http::json(200, &receipt))
 }

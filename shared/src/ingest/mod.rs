@@ -3,6 +3,7 @@
 //! and environment → prepare (frames, paths, fingerprint) → one transaction → respond. Nothing is
 //! acknowledged that is not committed.
 
+pub mod backfill;
 pub mod fold;
 pub mod key;
 pub mod native;
@@ -21,7 +22,8 @@ pub use store::Stored;
 /// Where events came from: decides which rules apply when a field is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
-    /// `POST /v1/events`: `commit_sha` or `deployment_id` and `environment` are required.
+    /// `POST /v1/events`: `commit_sha` or `deployment_id` is required, and `environment` unless
+    /// `deployment_id` is given.
     Native,
     /// Sentry SDKs: commit from `release` or tags when present; environment defaults to production.
     Sentry,
@@ -61,11 +63,14 @@ async fn resolve(
         }
     }
     if let Some(dep) = ev.deployment_id.as_deref() {
-        let row =
-            sqlx::query("select commit_sha, target from deployments where deployment_id = $1")
-                .bind(dep)
-                .fetch_optional(&app.pool)
-                .await?;
+        // Only a deployment linked to this project: another tenant's hook cannot name commits here.
+        let row = sqlx::query(
+            "select commit_sha, target from deployments where deployment_id = $1 and project_id = $2",
+        )
+        .bind(dep)
+        .bind(&project.project_id)
+        .fetch_optional(&app.pool)
+        .await?;
         if let Some(row) = row {
             if ev.commit_sha.is_none() {
                 ev.commit_sha = row.get("commit_sha");
@@ -83,7 +88,11 @@ async fn resolve(
             }
         }
     }
-    if ev.environment.is_none() {
+    // A native event with only the id of a deployment cairn does not know yet gets its
+    // environment with its commit, when the deployment arrives (`backfill`).
+    let waits_for_deployment =
+        source == Source::Native && ev.deployment_id.is_some() && ev.commit_sha.is_none();
+    if ev.environment.is_none() && !waits_for_deployment {
         ev.environment = Some("production".to_owned());
     }
     Ok(())
@@ -114,6 +123,20 @@ pub async fn ingest(
         ));
     }
     let stored = store_all(app, project, &prepared).await?;
+    // Events stored without a commit wait for their deployment; it may have arrived meanwhile.
+    let mut waiting: Vec<String> = prepared
+        .iter()
+        .zip(&stored)
+        .filter(|(p, s)| !s.duplicate && p.commit_sha.is_none())
+        .filter_map(|(p, _)| p.deployment_id.clone())
+        .collect();
+    waiting.sort();
+    waiting.dedup();
+    if !waiting.is_empty() {
+        if let Err(e) = backfill::after_ingest(&app.pool, &project.project_id, &waiting).await {
+            tracing::warn!(error = %e, "filling in commits of waiting events failed; the deployment's next delivery will");
+        }
+    }
     fold::fold_soon(app);
     Ok(stored)
 }

@@ -26,8 +26,9 @@ pub struct NativeFrame {
     in_app: Option<bool>,
 }
 
-/// The body of one native event; see ARCHITECTURE §3. `error_message` and `environment` are
-/// required, and `commit_sha` unless `deployment_id` is given (checked after parsing, as `422`s).
+/// The body of one native event; see ARCHITECTURE §3. `error_message` is required, and
+/// `commit_sha` and `environment` unless `deployment_id` is given (the deployment's commit and
+/// environment are used, now or when a Vercel hook reports it); checked after parsing, as `422`s.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NativeEvent {
     #[schema(required = true)]
@@ -37,7 +38,6 @@ pub struct NativeEvent {
     frames: Option<Vec<NativeFrame>>,
     #[schema(pattern = "^[0-9a-fA-F]{40}$")]
     commit_sha: Option<String>,
-    #[schema(required = true)]
     environment: Option<String>,
     occurred_at: Option<DateTime<Utc>>,
     deployment_id: Option<String>,
@@ -85,15 +85,22 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
                 format!("{} is required", at("error_message")),
             )
         })?;
-    let environment = ev
-        .environment
-        .filter(|e| !e.trim().is_empty())
-        .ok_or_else(|| {
-            ApiError::unprocessable(
-                "missing_environment",
-                format!("{} is required", at("environment")),
-            )
-        })?;
+    // With a deployment id, the environment may come from the deployment (see `resolve`).
+    let environment = ev.environment.filter(|e| !e.trim().is_empty());
+    if environment.is_none()
+        && ev
+            .deployment_id
+            .as_deref()
+            .is_none_or(|d| d.trim().is_empty())
+    {
+        return Err(ApiError::unprocessable(
+            "missing_environment",
+            format!(
+                "{} is required unless deployment_id is given",
+                at("environment")
+            ),
+        ));
+    }
     let commit_sha = ev.commit_sha.filter(|c| !c.trim().is_empty());
     if let Some(c) = &commit_sha {
         crate::domain::CommitSha::parse(c).map_err(|_| {
@@ -147,7 +154,7 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
         commit_sha,
         release: ev.release,
         deployment_id,
-        environment: Some(environment),
+        environment,
         occurred_at: ev.occurred_at,
         user_id: ev.user_id,
         fingerprint: ev.fingerprint,
@@ -231,5 +238,16 @@ mod tests {
         let ok = parse(r#"{"error_message":"x","environment":"p","deployment_id":"dpl_1","frames":[{"filename":"a.js","lineno":3}]}"#.as_bytes()).unwrap();
         assert_eq!(ok.0[0].frames[0].line_number, Some(3));
         assert!(!ok.1);
+        let only_deployment = parse(br#"{"error_message":"x","deployment_id":"dpl_1"}"#).unwrap();
+        assert_eq!(
+            only_deployment.0[0].environment, None,
+            "filled in from the deployment"
+        );
+        assert_eq!(
+            code(
+                r#"{"error_message":"x","deployment_id":" ","commit_sha":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#
+            ),
+            "missing_environment"
+        );
     }
 }

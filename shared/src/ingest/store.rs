@@ -2,7 +2,9 @@
 //! skip it if its `event_id` is already stored, find or create the incident, insert the event,
 //! the incident's location at this commit and a pending count row, and reopen the incident if it
 //! was resolved (a regression, audited). A request with several events runs those statements in
-//! one transaction. No statement updates a row shared by every event of a spike.
+//! one transaction. No statement updates a row shared by every event of a spike. An event whose
+//! commit awaits its deployment keeps its location on the event (`pending_location`) for
+//! `backfill`.
 
 use sqlx::PgConnection;
 
@@ -39,8 +41,12 @@ inc as (
 ),
 ev as (
     insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, deployment_id,
-                                 environment, release, user_hash, payload)
-    select $2, inc.incident_id, $18, $16, $12, $13, $14, $19, $20, $21 from inc
+                                 environment, release, user_hash, payload, pending_location)
+    select $2, inc.incident_id, $18, $16, $12, $13, $14, $19, $20, $21,
+           case when $12::text is null and $13::text is not null
+                then jsonb_build_object('file_path', $8::text, 'line_number', $9::int, 'column_number', $10::int,
+                                        'function', $11::text, 'frames', $7::jsonb) end
+      from inc
     on conflict (project_id, event_id) do nothing
     returning incident_id
 ),
