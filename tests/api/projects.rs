@@ -170,3 +170,73 @@ async fn another_tenant_cannot_see_or_manage_a_project() {
     assert_eq!(key.status, 404);
     assert_eq!(list.body["projects"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn admins_read_the_audit_log_and_others_cannot() {
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/checkout-api").await;
+    let pid = project["project_id"].as_str().unwrap();
+    let key = project["ingest_key"].as_str().unwrap();
+    let r = app.ingest(key, &json!({"error_message": "x", "environment": "p", "commit_sha": crate::helpers::sha("c")})).await;
+    let inc = r.body["incident_id"].as_str().unwrap();
+    let auth = format!("Bearer {session}");
+    app.send(
+        "PATCH",
+        &format!("/v1/incidents/{inc}"),
+        &[("authorization", &auth)],
+        json!({"status": "resolved"}).to_string(),
+    )
+    .await;
+    app.send(
+        "PATCH",
+        &format!("/v1/incidents/{inc}"),
+        &[("authorization", &auth)],
+        json!({"status": "open"}).to_string(),
+    )
+    .await;
+    app.post_json(&format!("/v1/projects/{pid}/keys"), &session, &json!({}))
+        .await;
+    let reader = app.sign_in(88, "reader").await;
+    app.github.grant("reader", "acme/checkout-api", "read");
+
+    let log = app
+        .get(&format!("/v1/projects/{pid}/audit"), &session)
+        .await;
+    let page = app
+        .get(&format!("/v1/projects/{pid}/audit?limit=2"), &session)
+        .await;
+    let as_reader = app.get(&format!("/v1/projects/{pid}/audit"), &reader).await;
+    let bad = app
+        .get(&format!("/v1/projects/{pid}/audit?limit=0"), &session)
+        .await;
+
+    assert_eq!(log.status, 200, "{:?}", log.body);
+    let actions: Vec<&str> = log.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "key.created",
+            "incident.reopened",
+            "incident.resolved",
+            "key.created",
+            "project.created"
+        ]
+    );
+    assert_eq!(log.body["entries"][0]["actor"], "admin-acme-checkout-api");
+    assert_eq!(page.body["entries"].as_array().unwrap().len(), 2);
+    let next = page.body["next_before"].as_i64().unwrap();
+    let rest = app
+        .get(&format!("/v1/projects/{pid}/audit?before={next}"), &session)
+        .await;
+    assert_eq!(rest.body["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        (as_reader.status, as_reader.code()),
+        (403, "not_repo_admin")
+    );
+    assert_eq!((bad.status, bad.code()), (422, "invalid_parameter"));
+}

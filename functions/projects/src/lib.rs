@@ -14,6 +14,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/projects/{project_id}"),
     ("POST", "/v1/projects/{project_id}/keys"),
     ("DELETE", "/v1/projects/{project_id}/keys/{key_id}"),
+    ("GET", "/v1/projects/{project_id}/audit"),
     ("POST", "/v1/hooks"),
     ("GET", "/v1/hooks"),
     ("DELETE", "/v1/hooks/{hook_id}"),
@@ -40,6 +41,14 @@ pub struct ConnectBody {
     secret: String,
 }
 
+/// `GET /v1/projects/{project_id}/audit` answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    entries: Vec<projects::AuditEntry>,
+    /// Pass as `before` for the next page; null on the last.
+    next_before: Option<i64>,
+}
+
 /// `GET /v1/hooks` answer.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct HookList {
@@ -54,6 +63,7 @@ pub struct HookList {
     get,
     new_key,
     revoke,
+    audit,
     connect_hook,
     list_hooks,
     remove_hook,
@@ -86,6 +96,9 @@ pub async fn handle(app: &App, req: Request) -> Response {
             "DELETE /v1/projects/{id}/keys/{key}",
             revoke(app, &req, id, key).await,
         ),
+        (&Method::GET, ["v1", "projects", id, "audit"]) => {
+            http::respond("GET /v1/projects/{id}/audit", audit(app, &req, id).await)
+        }
         (_, ["v1", "projects", ..]) => http::respond("projects", Err(ApiError::MethodNotAllowed)),
         (&Method::POST, ["v1", "hooks", "vercel", id]) => http::respond(
             "POST /v1/hooks/vercel/{id}",
@@ -219,4 +232,47 @@ async fn vercel_delivery(app: &App, req: &Request, hook_id: &str) -> Result<Resp
     let signature = http::header(req, shared::vercel::SIGNATURE_HEADER);
     let receipt = hooks::receive(app, hook_id, http::body_bytes(req), signature).await?;
     Ok(http::json(200, &receipt))
+}
+
+/// `GET /v1/projects/{project_id}/audit`: who did what, newest first (project admins only).
+#[utoipa::path(get, path = "/v1/projects/{project_id}/audit", tag = "projects", security(("session" = [])),
+    params(("project_id" = String, Path, description = "proj_…"),
+           ("before" = Option<i64>, Query, description = "next_before of the previous page"),
+           ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses(
+        (status = 200, description = "audit entries", body = AuditPage),
+        (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+        (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+        (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody),
+        (status = 422, description = "a bad parameter", body = shared::openapi::ErrorBody),
+        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+async fn audit(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let caller = auth::authenticate(app, req).await?;
+    let q = http::query(req);
+    let parse = |name: &'static str, min: i64, max: i64| -> Result<Option<i64>, ApiError> {
+        match q.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::unprocessable("invalid_parameter", format!("{name} is out of range"))
+                }),
+        }
+    };
+    let before = parse("before", 1, i64::MAX)?;
+    let limit = parse("limit", 1, 200)?.unwrap_or(50);
+    let entries = projects::audit_log(app, &caller, id, before, limit).await?;
+    let next_before = (entries.len() as i64 == limit)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    Ok(http::json(
+        200,
+        &AuditPage {
+            entries,
+            next_before,
+        },
+    ))
 }
