@@ -13,5 +13,6 @@ mod projects;
 mod retention;
 mod schemathesis;
 mod security;
+mod sentry;
 mod serve;
 mod vercel;

@@ -1,0 +1,13 @@
+const Sentry = require('@sentry/node');
+Sentry.init({ dsn: process.argv[2], release: process.argv[3], environment: 'production' });
+const { handleCheckout } = require('./handlers/checkout');
+let eventId;
+try {
+  handleCheckout({ cart: null });
+} catch (e) {
+  eventId = Sentry.captureException(e);
+}
+Sentry.flush(10000).then((flushed) => {
+  console.log(JSON.stringify({ event_id: eventId, flushed }));
+  process.exit(flushed ? 0 : 1);
+});
