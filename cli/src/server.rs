@@ -74,16 +74,22 @@ async fn serve_one(
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
+    // Refused before dispatch: still answered with the headers the route's clients expect
+    // (Sentry SDKs read `X-Sentry-Rate-Limits` on every answer).
+    let refuse = |err: ApiError| {
+        let resp = error_response(&err);
+        Ok(to_hyper(ingest::sentry_routes::with_sentry_headers(parts.uri.path(), resp)))
+    };
     let declared = parts
         .headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Ok(to_hyper(error_response(&ApiError::too_large(
+        return refuse(ApiError::too_large(
             "payload_too_large",
             "request body exceeds 1 MiB",
-        ))));
+        ));
     }
     let read = tokio::time::timeout(
         limits.body_timeout,
@@ -92,10 +98,10 @@ async fn serve_one(
     .await;
     let bytes = match read {
         Err(_) => {
-            return Ok(to_hyper(error_response(&ApiError::bad_request(
+            return refuse(ApiError::bad_request(
                 "body_timeout",
                 "the request body was not sent in time",
-            ))));
+            ));
         }
         Ok(Err(e)) => {
             let err = if e
@@ -106,7 +112,7 @@ async fn serve_one(
             } else {
                 ApiError::bad_request("invalid_body", "the request body could not be read")
             };
-            return Ok(to_hyper(error_response(&err)));
+            return refuse(err);
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };

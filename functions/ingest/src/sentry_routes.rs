@@ -1,7 +1,9 @@
 //! The Sentry protocol routes: the key comes from `X-Sentry-Auth`, the `sentry_key` query
 //! parameter, or the envelope header's `dsn`; the body may be compressed; every response carries
-//! `X-Sentry-Rate-Limits` switching off the traffic cairn does not store.
+//! `X-Sentry-Rate-Limits` switching off the traffic cairn does not store, and may be read by a
+//! browser SDK from any origin.
 
+use lambda_http::http::HeaderValue;
 use lambda_http::Request;
 use shared::http::{self, Response};
 use shared::ingest::{self, Source};
@@ -11,15 +13,38 @@ use shared::{ApiError, App};
 /// Categories cairn drops: telling SDKs to stop sending them saves everyone the traffic.
 const DISABLED: &str = "86400:transaction;span;profile;replay:organization:disabled";
 
+/// Browser SDKs (`@sentry/browser`, the client side of `@sentry/nextjs`) post from the app's
+/// origin without credentials, as a CORS "simple request" (`text/plain`); the answer must allow
+/// any origin, and expose the headers the SDK reads, or the browser hides it from the SDK.
+const CORS: &[(&str, &str)] = &[
+    ("access-control-allow-origin", "*"),
+    ("access-control-expose-headers", "x-sentry-error, x-sentry-rate-limits, retry-after"),
+];
+
 fn with_limits(mut resp: Response, extra: Option<String>) -> Response {
     let value = match extra {
         Some(e) => format!("{e}, {DISABLED}"),
         None => DISABLED.to_owned(),
     };
+    let headers = resp.headers_mut();
     if let Ok(v) = value.parse() {
-        resp.headers_mut().insert("x-sentry-rate-limits", v);
+        headers.insert("x-sentry-rate-limits", v);
+    }
+    for (name, value) in CORS {
+        headers.insert(*name, HeaderValue::from_static(value));
     }
     resp
+}
+
+/// Adds the Sentry routes' headers (`X-Sentry-Rate-Limits`, CORS) to an answer given to a Sentry
+/// route before its handler ran (the local server refuses an oversize body while reading it):
+/// SDKs read them on every answer.
+pub fn with_sentry_headers(path: &str, resp: Response) -> Response {
+    if path.starts_with("/api/") {
+        with_limits(resp, None)
+    } else {
+        resp
+    }
 }
 
 /// Handles `POST /api/{sentry_id}/envelope/` and `.../store/`.
