@@ -78,7 +78,10 @@ async fn serve_one(
     // (Sentry SDKs read `X-Sentry-Rate-Limits` on every answer).
     let refuse = |err: ApiError| {
         let resp = error_response(&err);
-        Ok(to_hyper(ingest::sentry_routes::with_sentry_headers(parts.uri.path(), resp)))
+        Ok(to_hyper(ingest::sentry_routes::with_sentry_headers(
+            parts.uri.path(),
+            resp,
+        )))
     };
     let declared = parts
         .headers

@@ -1,13 +1,18 @@
 //! The Sentry protocol (`POST /api/{sentry_id}/envelope/` and `/store/`): official Sentry SDKs
 //! must work against cairn unmodified. Replays of captured SDK requests (`fixtures`), the real
-//! SDKs end to end (`sdks`), and table tests of the protocol's edges (`protocol`).
+//! SDKs end to end (`sdks`), and table tests of the protocol's edges (`encoding`, `keys`,
+//! `malformed`, `items`, with requests built by `wire`).
 //!
 //! Requests go over a real TCP connection to the real local server; some are written byte by
 //! byte ([`send_raw`]) so a test can send exactly what an SDK sends (chunked, no length).
 
+mod encoding;
 mod fixtures;
-mod protocol;
+mod items;
+mod keys;
+mod malformed;
 mod sdks;
+mod wire;
 
 use std::time::Duration;
 
@@ -34,7 +39,12 @@ pub struct SentryProject {
 impl SentryProject {
     pub async fn create(app: &TestApp, repo: &str) -> Self {
         let (session, body) = app.project(repo).await;
-        let text = |name: &str| body[name].as_str().unwrap_or_else(|| panic!("{name} in {body}")).to_owned();
+        let text = |name: &str| {
+            body[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} in {body}"))
+                .to_owned()
+        };
         Self {
             session,
             project_id: text("project_id"),
@@ -55,15 +65,26 @@ impl SentryProject {
 
     /// `X-Sentry-Auth` as the Python SDK writes it.
     pub fn auth_header(&self) -> String {
-        format!("Sentry sentry_key={}, sentry_version=7, sentry_client=sentry.python/2.75.0", self.key)
+        format!(
+            "Sentry sentry_key={}, sentry_version=7, sentry_client=sentry.python/2.75.0",
+            self.key
+        )
     }
 }
 
 /// The open incidents of `repo` seen at `commit`, as the VS Code extension asks for them.
 pub async fn incidents_at(app: &TestApp, session: &str, repo: &str, commit: &str) -> Vec<Value> {
-    let r = app.get(&format!("/v1/incidents?repo={repo}&commit={commit}"), session).await;
+    let r = app
+        .get(
+            &format!("/v1/incidents?repo={repo}&commit={commit}"),
+            session,
+        )
+        .await;
     assert_eq!(r.status, 200, "list incidents: {:?}", r.body);
-    r.body["incidents"].as_array().expect("incidents array").clone()
+    r.body["incidents"]
+        .as_array()
+        .expect("incidents array")
+        .clone()
 }
 
 /// The fields of an incident that locate it for the IDE, for one `assert_eq!`.
@@ -81,7 +102,10 @@ pub fn location(incident: &Value) -> Value {
 
 /// How many events were stored (all projects).
 pub async fn stored_events(app: &TestApp) -> i64 {
-    sqlx::query_scalar("select count(*) from incident_events").fetch_one(&app.pool).await.unwrap()
+    sqlx::query_scalar("select count(*) from incident_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
 }
 
 /// Sends one HTTP/1.1 request written by hand on a new connection: `head` is the request line
@@ -109,22 +133,36 @@ pub async fn send_raw(app: &TestApp, head: &str, body: &[u8], chunked: bool) -> 
         request.extend_from_slice(body);
     }
     let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect to cairn");
+        let mut stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("connect to cairn");
         stream.write_all(&request).await.expect("send the request");
         let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).await.expect("read the answer");
+        stream
+            .read_to_end(&mut answer)
+            .await
+            .expect("read the answer");
         answer
     };
-    let answer = tokio::time::timeout(Duration::from_secs(30), exchange).await.expect("answer within 30 s");
+    let answer = tokio::time::timeout(Duration::from_secs(30), exchange)
+        .await
+        .expect("answer within 30 s");
     parse_response(&answer)
 }
 
 /// Parses an HTTP/1.1 answer (`Content-Length` or chunked body).
 fn parse_response(answer: &[u8]) -> TestResponse {
-    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("end of the answer's headers");
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of the answer's headers");
     let head = std::str::from_utf8(&answer[..split]).expect("ascii headers");
     let mut lines = head.split("\r\n");
-    let status: u16 = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status line");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
     let mut headers = hyper::HeaderMap::new();
     for line in lines {
         let (name, value) = line.split_once(':').expect("header line");
@@ -134,18 +172,30 @@ fn parse_response(answer: &[u8]) -> TestResponse {
         );
     }
     let mut body = answer[split + 4..].to_vec();
-    if headers.get("transfer-encoding").is_some_and(|v| v == "chunked") {
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|v| v == "chunked")
+    {
         body = dechunk(&body);
     }
     let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    TestResponse { status, headers, body: json, raw: body.into() }
+    TestResponse {
+        status,
+        headers,
+        body: json,
+        raw: body.into(),
+    }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let eol = data.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..eol]).unwrap().trim(), 16).unwrap();
+        let eol = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("chunk size line");
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..eol]).unwrap().trim(), 16).unwrap();
         if size == 0 {
             return out;
         }

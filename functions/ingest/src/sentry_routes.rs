@@ -18,7 +18,10 @@ const DISABLED: &str = "86400:transaction;span;profile;replay:organization:disab
 /// any origin, and expose the headers the SDK reads, or the browser hides it from the SDK.
 const CORS: &[(&str, &str)] = &[
     ("access-control-allow-origin", "*"),
-    ("access-control-expose-headers", "x-sentry-error, x-sentry-rate-limits, retry-after"),
+    (
+        "access-control-expose-headers",
+        "x-sentry-error, x-sentry-rate-limits, retry-after",
+    ),
 ];
 
 fn with_limits(mut resp: Response, extra: Option<String>) -> Response {

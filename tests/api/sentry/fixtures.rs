@@ -17,19 +17,29 @@ const PLACEHOLDER_PATH: &str = "/api/42/";
 fn fixtures_dir() -> PathBuf {
     // The shared fixtures sit beside the repository, on every machine and in CI.
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/sentry");
-    assert!(dir.is_dir(), "the Sentry fixtures are missing: expected them at {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "the Sentry fixtures are missing: expected them at {}",
+        dir.display()
+    );
     dir
 }
 
 /// Sends `<sdk>/<nn>.http` + `<nn>.body` to `project`, with its key and sentry id.
 async fn replay(app: &TestApp, project: &SentryProject, sdk: &str, nn: &str) -> TestResponse {
     let dir = fixtures_dir().join(sdk);
-    let head = std::fs::read_to_string(dir.join(format!("{nn}.http"))).expect("read the .http fixture");
+    let head =
+        std::fs::read_to_string(dir.join(format!("{nn}.http"))).expect("read the .http fixture");
     let body = std::fs::read(dir.join(format!("{nn}.body"))).expect("read the .body fixture");
     let mut chunked = false;
     let mut lines = Vec::new();
     for (i, line) in head.lines().enumerate() {
-        let name = line.split(':').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         match name.as_str() {
             _ if i == 0 => lines.push(format!(
                 "{} HTTP/1.1",
@@ -67,9 +77,14 @@ async fn the_python_sdk_capture_replayed_is_an_incident_on_the_line_that_raised(
     );
     assert_eq!(incidents[0]["environment"], "production");
     // The SDK echoes the DSN (`extra.sys.argv`); keys are never stored in clear.
-    let payload: String =
-        sqlx::query_scalar("select payload::text from incident_events").fetch_one(&app.pool).await.unwrap();
-    assert!(!payload.contains("EXAMPLEKEY"), "the key in the payload is scrubbed");
+    let payload: String = sqlx::query_scalar("select payload::text from incident_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(
+        !payload.contains("EXAMPLEKEY"),
+        "the key in the payload is scrubbed"
+    );
 }
 
 #[tokio::test]
@@ -80,10 +95,21 @@ async fn the_node_sdk_session_and_error_replayed_give_one_incident_with_line_and
     let session = replay(&app, &project, "node-sdk-11.12.0", "01").await;
     let error = replay(&app, &project, "node-sdk-11.12.0", "02").await;
 
-    assert_eq!(session.status, 200, "a session envelope is accepted: {:?}", session.body);
+    assert_eq!(
+        session.status, 200,
+        "a session envelope is accepted: {:?}",
+        session.body
+    );
     assert_eq!(error.status, 200, "{:?}", error.body);
-    assert_eq!(error.body, json!({"id": "474d3101423f4d37954dc413528fa577"}));
-    assert_eq!(stored_events(&app).await, 1, "the session is dropped, the error stored");
+    assert_eq!(
+        error.body,
+        json!({"id": "474d3101423f4d37954dc413528fa577"})
+    );
+    assert_eq!(
+        stored_events(&app).await,
+        1,
+        "the session is dropped, the error stored"
+    );
     let incidents = incidents_at(&app, &project.session, "acme/checkout-api", FIXTURE_COMMIT).await;
     assert_eq!(incidents.len(), 1, "{incidents:?}");
     assert_eq!(
@@ -97,9 +123,22 @@ async fn the_node_sdk_session_and_error_replayed_give_one_incident_with_line_and
     let frames = incidents[0]["frames"].as_array().unwrap();
     let caller = &frames[1];
     assert_eq!(
-        (&caller["file_path"], &caller["line_number"], &caller["function"], &caller["in_app"]),
-        (&json!("src/handlers/checkout.js"), &json!(5), &json!("handleCheckout"), &json!(true)),
+        (
+            &caller["file_path"],
+            &caller["line_number"],
+            &caller["function"],
+            &caller["in_app"]
+        ),
+        (
+            &json!("src/handlers/checkout.js"),
+            &json!(5),
+            &json!("handleCheckout"),
+            &json!(true)
+        ),
         "frames come newest call first: {frames:?}"
     );
-    assert!(frames.iter().any(|f| f["in_app"] == false), "node internals are not in-app");
+    assert!(
+        frames.iter().any(|f| f["in_app"] == false),
+        "node internals are not in-app"
+    );
 }

@@ -62,29 +62,55 @@ impl Drop for Checkout {
 
 /// Runs an SDK app to completion (bounded) and parses the JSON line it prints last.
 async fn run_app(mut cmd: tokio::process::Command, what: &str) -> Value {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-    let child = cmd.spawn().unwrap_or_else(|e| panic!("start the {what} app: {e}"));
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = cmd.spawn().unwrap_or_else(|e| {
+        panic!("start the {what} app: {e} (scripts/sdk-deps installs what the SDK tests need)")
+    });
     let out = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
         .await
         .unwrap_or_else(|_| panic!("the {what} app did not finish within 90 s"))
         .expect("wait for the app");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the {what} app failed ({}):\n{stdout}\n{stderr}", out.status);
+    assert!(
+        out.status.success(),
+        "the {what} app failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
     let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last).unwrap_or_else(|_| panic!("the {what} app printed no JSON:\n{stdout}\n{stderr}"))
+    serde_json::from_str(last)
+        .unwrap_or_else(|_| panic!("the {what} app printed no JSON:\n{stdout}\n{stderr}"))
 }
 
 /// The single incident at `commit`, checked to hold the event the SDK said it sent.
-async fn the_incident(app: &TestApp, project: &SentryProject, repo: &str, commit: &str, event_id: &str) -> Value {
+async fn the_incident(
+    app: &TestApp,
+    project: &SentryProject,
+    repo: &str,
+    commit: &str,
+    event_id: &str,
+) -> Value {
     let incidents = incidents_at(app, &project.session, repo, commit).await;
-    assert_eq!(incidents.len(), 1, "one incident at the release's commit: {incidents:?}");
+    assert_eq!(
+        incidents.len(),
+        1,
+        "one incident at the release's commit: {incidents:?}"
+    );
     let id = incidents[0]["incident_id"].as_str().unwrap();
-    let detail = app.get(&format!("/v1/incidents/{id}"), &project.session).await;
+    let detail = app
+        .get(&format!("/v1/incidents/{id}"), &project.session)
+        .await;
     assert_eq!(detail.status, 200, "{:?}", detail.body);
-    let events = detail.body["recent_events"].as_array().expect("recent_events");
+    let events = detail.body["recent_events"]
+        .as_array()
+        .expect("recent_events");
     assert!(
-        events.iter().any(|e| e["event_id"].as_str() == Some(&event_id.replace('-', ""))),
+        events
+            .iter()
+            .any(|e| e["event_id"].as_str() == Some(&event_id.replace('-', ""))),
         "the SDK's event {event_id} is among {events:?}"
     );
     incidents[0].clone()
@@ -96,14 +122,29 @@ async fn the_python_sdk_reports_an_exception_on_the_line_that_raised_it() {
     let app = TestApp::spawn().await;
     let project = SentryProject::create(&app, REPO).await;
     let commit = sha("python-sdk");
-    let checkout = Checkout::of(&sdk_dir().join("python"), &["app/__init__.py", "app/main.py", "app/payments.py"]);
+    let checkout = Checkout::of(
+        &sdk_dir().join("python"),
+        &["app/__init__.py", "app/main.py", "app/payments.py"],
+    );
 
     let mut cmd = tokio::process::Command::new(python);
-    cmd.args(["-m", "app.main", &project.dsn, &commit]).current_dir(&checkout.repo).env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd.args(["-m", "app.main", &project.dsn, &commit])
+        .current_dir(&checkout.repo)
+        .env("PYTHONDONTWRITEBYTECODE", "1");
     let out = run_app(cmd, "Python").await;
 
-    assert_eq!(out["compression"], "br", "the SDK compressed with brotli, as it does by default: {out}");
-    let incident = the_incident(&app, &project, REPO, &commit, out["event_id"].as_str().unwrap()).await;
+    assert_eq!(
+        out["compression"], "br",
+        "the SDK compressed with brotli, as it does by default: {out}"
+    );
+    let incident = the_incident(
+        &app,
+        &project,
+        REPO,
+        &commit,
+        out["event_id"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(
         location(&incident),
         json!({
@@ -117,18 +158,33 @@ async fn the_python_sdk_reports_an_exception_on_the_line_that_raised_it() {
 
 #[tokio::test]
 async fn the_node_sdk_reports_an_exception_on_the_line_and_column_that_threw_it() {
-    let node_modules = installed(sdk_dir().join("node/node_modules/@sentry/node"), "@sentry/node");
+    let node_modules = installed(
+        sdk_dir().join("node/node_modules/@sentry/node"),
+        "@sentry/node",
+    );
     let node_modules = node_modules.parent().unwrap().parent().unwrap().to_owned();
     let app = TestApp::spawn().await;
     let project = SentryProject::create(&app, REPO).await;
     let commit = sha("node-sdk");
-    let checkout = Checkout::of(&sdk_dir().join("node"), &["src/main.js", "src/handlers/checkout.js"]);
+    let checkout = Checkout::of(
+        &sdk_dir().join("node"),
+        &["src/main.js", "src/handlers/checkout.js"],
+    );
 
     let mut cmd = tokio::process::Command::new("node");
-    cmd.args(["src/main.js", &project.dsn, &commit]).current_dir(&checkout.repo).env("NODE_PATH", node_modules);
+    cmd.args(["src/main.js", &project.dsn, &commit])
+        .current_dir(&checkout.repo)
+        .env("NODE_PATH", node_modules);
     let out = run_app(cmd, "Node").await;
 
-    let incident = the_incident(&app, &project, REPO, &commit, out["event_id"].as_str().unwrap()).await;
+    let incident = the_incident(
+        &app,
+        &project,
+        REPO,
+        &commit,
+        out["event_id"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(
         location(&incident),
         json!({
@@ -149,17 +205,24 @@ fn capture_with_the_rust_sdk(dsn: &str, release: &str) -> (String, u32) {
     options.environment = Some("production".into());
     options.attach_stacktrace = true;
     let client = Arc::new(sentry::Client::from(sentry::apply_defaults(options)));
-    let hub = sentry::Hub::new(Some(Arc::clone(&client)), Arc::new(sentry::Scope::default()));
+    let hub = sentry::Hub::new(
+        Some(Arc::clone(&client)),
+        Arc::new(sentry::Scope::default()),
+    );
     let err = "12 apples".parse::<u32>().unwrap_err();
     let (event_id, line) = (hub.capture_error(&err), line!());
-    assert!(client.close(Some(Duration::from_secs(10))), "the Rust SDK sent its queue");
+    assert!(
+        client.close(Some(Duration::from_secs(10))),
+        "the Rust SDK sent its queue"
+    );
     (event_id.simple().to_string(), line)
 }
 
 #[tokio::test]
 async fn the_rust_sdk_reports_an_error_on_the_line_that_captured_it() {
-    // Rust frames carry the path the crate was compiled from: this checkout, whose folder
-    // stands for the repository's name.
+    // Rust frames carry the absolute path the crate was compiled from (`<checkout>/cli/../tests/
+    // api/sentry/sdks.rs`): the project's repository is named like this checkout's folder, so
+    // cairn strips up to it, as for an app built in a checkout named like its repository.
     let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let repo = format!("acme/{}", checkout.file_name().unwrap().to_str().unwrap());
     let app = TestApp::spawn().await;
@@ -167,9 +230,10 @@ async fn the_rust_sdk_reports_an_error_on_the_line_that_captured_it() {
     let commit = sha("rust-sdk");
 
     let (dsn, release) = (project.dsn.clone(), commit.clone());
-    let (event_id, line) = tokio::task::spawn_blocking(move || capture_with_the_rust_sdk(&dsn, &release))
-        .await
-        .expect("the capture thread");
+    let (event_id, line) =
+        tokio::task::spawn_blocking(move || capture_with_the_rust_sdk(&dsn, &release))
+            .await
+            .expect("the capture thread");
 
     let incident = the_incident(&app, &project, &repo, &commit, &event_id).await;
     assert_eq!(
@@ -179,7 +243,13 @@ async fn the_rust_sdk_reports_an_error_on_the_line_that_captured_it() {
             "file_path": "tests/api/sentry/sdks.rs", "line_number": line, "column_number": incident["column_number"],
             "function": incident["function"], "commit_sha": commit,
         }),
-        "frames: {}", incident["frames"]
+        "frames: {}",
+        incident["frames"]
     );
-    assert!(incident["function"].as_str().is_some_and(|f| f.contains("capture_with_the_rust_sdk")), "{incident}");
+    assert!(
+        incident["function"]
+            .as_str()
+            .is_some_and(|f| f.contains("capture_with_the_rust_sdk")),
+        "{incident}"
+    );
 }
