@@ -212,6 +212,7 @@ async fn the_legacy_store_endpoint_and_captured_messages_make_incidents() {
         "{:?}",
         raised.body
     );
+    app.fold().await;
     let incidents = incidents_at(&app, &p.session, REPO, &commit).await;
     let by_message = |m: &str| {
         incidents
@@ -223,6 +224,10 @@ async fn the_legacy_store_endpoint_and_captured_messages_make_incidents() {
     assert_eq!(
         (&msg["error_type"], &msg["level"], &msg["file_path"]),
         (&Value::Null, &json!("warning"), &Value::Null)
+    );
+    assert_eq!(
+        msg["affected_users"], 1,
+        "user.id counts as an affected user"
     );
     let err = by_message("boom");
     assert_eq!(

@@ -7,7 +7,7 @@
 //! checkout. The Rust SDK is a dev-dependency and captures inside this test process.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,8 +60,8 @@ impl Drop for Checkout {
     }
 }
 
-/// Runs an SDK app to completion (bounded) and parses the JSON line it prints last.
-async fn run_app(mut cmd: tokio::process::Command, what: &str) -> Value {
+/// Runs an SDK app to completion (bounded in time).
+async fn run_app(mut cmd: tokio::process::Command, what: &str) -> Output {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -69,12 +69,18 @@ async fn run_app(mut cmd: tokio::process::Command, what: &str) -> Value {
     let child = cmd.spawn().unwrap_or_else(|e| {
         panic!("start the {what} app: {e} (scripts/sdk-deps installs what the SDK tests need)")
     });
-    let out = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
+    tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
         .await
         .unwrap_or_else(|_| panic!("the {what} app did not finish within 90 s"))
-        .expect("wait for the app");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+        .expect("wait for the app")
+}
+
+/// The JSON line a successful app printed last.
+fn printed_json(out: &Output, what: &str) -> Value {
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     assert!(
         out.status.success(),
         "the {what} app failed ({}):\n{stdout}\n{stderr}",
@@ -85,13 +91,23 @@ async fn run_app(mut cmd: tokio::process::Command, what: &str) -> Value {
         .unwrap_or_else(|_| panic!("the {what} app printed no JSON:\n{stdout}\n{stderr}"))
 }
 
-/// The single incident at `commit`, checked to hold the event the SDK said it sent.
+/// Checks that an app died of its uncaught exception (exit code 1), as the runtime makes it.
+fn assert_died_of_the_exception(out: &Output, what: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the {what} app exits with 1 after an uncaught exception:\n{stderr}"
+    );
+}
+
+/// The single incident at `commit`; when the SDK said which event it sent, checked to hold it.
 async fn the_incident(
     app: &TestApp,
     project: &SentryProject,
     repo: &str,
     commit: &str,
-    event_id: &str,
+    event_id: Option<&str>,
 ) -> Value {
     let incidents = incidents_at(app, &project.session, repo, commit).await;
     assert_eq!(
@@ -99,100 +115,137 @@ async fn the_incident(
         1,
         "one incident at the release's commit: {incidents:?}"
     );
-    let id = incidents[0]["incident_id"].as_str().unwrap();
-    let detail = app
-        .get(&format!("/v1/incidents/{id}"), &project.session)
-        .await;
-    assert_eq!(detail.status, 200, "{:?}", detail.body);
-    let events = detail.body["recent_events"]
-        .as_array()
-        .expect("recent_events");
-    assert!(
-        events
-            .iter()
-            .any(|e| e["event_id"].as_str() == Some(&event_id.replace('-', ""))),
-        "the SDK's event {event_id} is among {events:?}"
-    );
+    if let Some(event_id) = event_id {
+        let id = incidents[0]["incident_id"].as_str().unwrap();
+        let detail = app
+            .get(&format!("/v1/incidents/{id}"), &project.session)
+            .await;
+        assert_eq!(detail.status, 200, "{:?}", detail.body);
+        let events = detail.body["recent_events"]
+            .as_array()
+            .expect("recent_events");
+        assert!(
+            events
+                .iter()
+                .any(|e| e["event_id"].as_str() == Some(&event_id.replace('-', ""))),
+            "the SDK's event {event_id} is among {events:?}"
+        );
+    }
     incidents[0].clone()
 }
 
-#[tokio::test]
-async fn the_python_sdk_reports_an_exception_on_the_line_that_raised_it() {
+/// The Python app (`tests/sdk/python`), in a checkout of its own, sending to `dsn` with
+/// `release = commit`; `mode` is passed on (`unhandled`: let the exception escape).
+fn python_app(dsn: &str, commit: &str, mode: &[&str]) -> (tokio::process::Command, Checkout) {
     let python = installed(sdk_dir().join(".venv/bin/python"), "the Python Sentry SDK");
-    let app = TestApp::spawn().await;
-    let project = SentryProject::create(&app, REPO).await;
-    let commit = sha("python-sdk");
     let checkout = Checkout::of(
         &sdk_dir().join("python"),
         &["app/__init__.py", "app/main.py", "app/payments.py"],
     );
-
     let mut cmd = tokio::process::Command::new(python);
-    cmd.args(["-m", "app.main", &project.dsn, &commit])
+    cmd.args(["-m", "app.main", dsn, commit])
+        .args(mode)
         .current_dir(&checkout.repo)
         .env("PYTHONDONTWRITEBYTECODE", "1");
-    let out = run_app(cmd, "Python").await;
+    (cmd, checkout)
+}
+
+/// Where the Python app's `ZeroDivisionError` must be located.
+fn python_location(commit: &str) -> Value {
+    json!({
+        "error_type": "ZeroDivisionError", "error_message": "division by zero",
+        "file_path": "app/payments.py", "line_number": 2, "column_number": null,
+        "function": "charge", "commit_sha": commit,
+    })
+}
+
+/// The Node app (`tests/sdk/node`), as [`python_app`]; `@sentry/node` is found through
+/// `NODE_PATH` in the installed `node_modules`.
+fn node_app(dsn: &str, commit: &str, mode: &[&str]) -> (tokio::process::Command, Checkout) {
+    let sdk = installed(
+        sdk_dir().join("node/node_modules/@sentry/node"),
+        "@sentry/node",
+    );
+    let node_modules = sdk.parent().and_then(Path::parent).unwrap().to_owned();
+    let checkout = Checkout::of(
+        &sdk_dir().join("node"),
+        &["src/main.js", "src/handlers/checkout.js"],
+    );
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.args(["src/main.js", dsn, commit])
+        .args(mode)
+        .current_dir(&checkout.repo)
+        .env("NODE_PATH", node_modules);
+    (cmd, checkout)
+}
+
+/// Where the Node app's `TypeError` must be located.
+fn node_location(commit: &str) -> Value {
+    json!({
+        "error_type": "TypeError", "error_message": "Cannot read properties of null (reading 'items')",
+        "file_path": "src/handlers/checkout.js", "line_number": 2, "column_number": 15,
+        "function": "priceOf", "commit_sha": commit,
+    })
+}
+
+#[tokio::test]
+async fn the_python_sdk_reports_an_exception_on_the_line_that_raised_it() {
+    let app = TestApp::spawn().await;
+    let project = SentryProject::create(&app, REPO).await;
+    let commit = sha("python-sdk");
+    let (cmd, _checkout) = python_app(&project.dsn, &commit, &[]);
+
+    let out = printed_json(&run_app(cmd, "Python").await, "Python");
 
     assert_eq!(
         out["compression"], "br",
         "the SDK compressed with brotli, as it does by default: {out}"
     );
-    let incident = the_incident(
-        &app,
-        &project,
-        REPO,
-        &commit,
-        out["event_id"].as_str().unwrap(),
-    )
-    .await;
-    assert_eq!(
-        location(&incident),
-        json!({
-            "error_type": "ZeroDivisionError", "error_message": "division by zero",
-            "file_path": "app/payments.py", "line_number": 2, "column_number": null,
-            "function": "charge", "commit_sha": commit,
-        })
-    );
+    let incident = the_incident(&app, &project, REPO, &commit, out["event_id"].as_str()).await;
+    assert_eq!(location(&incident), python_location(&commit));
     assert_eq!(incident["environment"], "production");
 }
 
 #[tokio::test]
+async fn the_python_sdk_reports_an_uncaught_exception_before_the_process_dies() {
+    let app = TestApp::spawn().await;
+    let project = SentryProject::create(&app, REPO).await;
+    let commit = sha("python-sdk-uncaught");
+    let (cmd, _checkout) = python_app(&project.dsn, &commit, &["unhandled"]);
+
+    let out = run_app(cmd, "Python").await;
+
+    assert_died_of_the_exception(&out, "Python");
+    let incident = the_incident(&app, &project, REPO, &commit, None).await;
+    assert_eq!(location(&incident), python_location(&commit));
+}
+
+#[tokio::test]
 async fn the_node_sdk_reports_an_exception_on_the_line_and_column_that_threw_it() {
-    let node_modules = installed(
-        sdk_dir().join("node/node_modules/@sentry/node"),
-        "@sentry/node",
-    );
-    let node_modules = node_modules.parent().unwrap().parent().unwrap().to_owned();
     let app = TestApp::spawn().await;
     let project = SentryProject::create(&app, REPO).await;
     let commit = sha("node-sdk");
-    let checkout = Checkout::of(
-        &sdk_dir().join("node"),
-        &["src/main.js", "src/handlers/checkout.js"],
-    );
+    let (cmd, _checkout) = node_app(&project.dsn, &commit, &[]);
 
-    let mut cmd = tokio::process::Command::new("node");
-    cmd.args(["src/main.js", &project.dsn, &commit])
-        .current_dir(&checkout.repo)
-        .env("NODE_PATH", node_modules);
+    let out = printed_json(&run_app(cmd, "Node").await, "Node");
+
+    assert_eq!(out["flushed"], true, "{out}");
+    let incident = the_incident(&app, &project, REPO, &commit, out["event_id"].as_str()).await;
+    assert_eq!(location(&incident), node_location(&commit));
+}
+
+#[tokio::test]
+async fn the_node_sdk_reports_an_uncaught_exception_before_the_process_dies() {
+    let app = TestApp::spawn().await;
+    let project = SentryProject::create(&app, REPO).await;
+    let commit = sha("node-sdk-uncaught");
+    let (cmd, _checkout) = node_app(&project.dsn, &commit, &["unhandled"]);
+
     let out = run_app(cmd, "Node").await;
 
-    let incident = the_incident(
-        &app,
-        &project,
-        REPO,
-        &commit,
-        out["event_id"].as_str().unwrap(),
-    )
-    .await;
-    assert_eq!(
-        location(&incident),
-        json!({
-            "error_type": "TypeError", "error_message": "Cannot read properties of null (reading 'items')",
-            "file_path": "src/handlers/checkout.js", "line_number": 2, "column_number": 15,
-            "function": "priceOf", "commit_sha": commit,
-        })
-    );
+    assert_died_of_the_exception(&out, "Node");
+    let incident = the_incident(&app, &project, REPO, &commit, None).await;
+    assert_eq!(location(&incident), node_location(&commit));
 }
 
 /// Captures a real `std` error with the `sentry` crate, as an app would; blocking (the SDK's
@@ -235,7 +288,7 @@ async fn the_rust_sdk_reports_an_error_on_the_line_that_captured_it() {
             .await
             .expect("the capture thread");
 
-    let incident = the_incident(&app, &project, &repo, &commit, &event_id).await;
+    let incident = the_incident(&app, &project, &repo, &commit, Some(&event_id)).await;
     assert_eq!(
         location(&incident),
         json!({

@@ -1,6 +1,9 @@
 const Sentry = require('@sentry/node');
 Sentry.init({ dsn: process.argv[2], release: process.argv[3], environment: 'production' });
 const { handleCheckout } = require('./handlers/checkout');
+if (process.argv[4] === 'unhandled') {
+  handleCheckout({ cart: null }); // uncaught: the SDK reports it, flushes, and exits with 1
+}
 let eventId;
 try {
   handleCheckout({ cart: null });

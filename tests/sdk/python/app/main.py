@@ -1,6 +1,8 @@
 import json, sys, sentry_sdk
 from app.payments import charge
 sentry_sdk.init(dsn=sys.argv[1], release=sys.argv[2], environment="production")
+if sys.argv[3:] == ["unhandled"]:
+    charge({"amount": 10, "quantity": 0})  # uncaught: the SDK's excepthook reports it, atexit flushes
 try:
     charge({"amount": 10, "quantity": 0})
 except Exception as e:
