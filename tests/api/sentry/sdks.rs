@@ -265,7 +265,7 @@ fn capture_with_the_rust_sdk(dsn: &str, release: &str) -> (String, u32) {
     let err = "12 apples".parse::<u32>().unwrap_err();
     let (event_id, line) = (hub.capture_error(&err), line!());
     assert!(
-        client.close(Some(Duration::from_secs(10))),
+        client.close(Some(Duration::from_secs(20))),
         "the Rust SDK sent its queue"
     );
     (event_id.simple().to_string(), line)
