@@ -84,6 +84,15 @@ pub fn respond(route: &'static str, result: Result<Response, ApiError>) -> Respo
     }
 }
 
+/// `GET /healthz` on every function: `200 {"status": "ok"}` when the database answers, the
+/// uniform `503` (with `Retry-After`) when it does not.
+pub async fn health(pool: &sqlx::PgPool) -> Response {
+    match crate::db::ping(pool).await {
+        Ok(()) => json(200, &serde_json::json!({"status": "ok"})),
+        Err(e) => respond("GET /healthz", Err(e.into())),
+    }
+}
+
 /// The body bytes, whatever the runtime delivered.
 pub fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {

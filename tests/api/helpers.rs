@@ -322,6 +322,15 @@ impl TestApp {
     }
 }
 
+/// Waits for the next minute when fewer than `margin` seconds are left in this one, so a test of
+/// the per-minute rate limit runs inside one window.
+pub async fn within_one_minute(margin: i64) {
+    let into_minute = chrono::Utc::now().timestamp_millis().rem_euclid(60_000);
+    if into_minute > 60_000 - margin * 1000 {
+        tokio::time::sleep(Duration::from_millis((60_100 - into_minute) as u64)).await;
+    }
+}
+
 /// A 40-hex commit SHA made from a short seed.
 pub fn sha(seed: &str) -> String {
     let h = hex::encode(shared::crypto::sha256(seed.as_bytes()));

@@ -290,10 +290,7 @@ async fn the_rate_limit_answers_429_with_retry_after() {
     let (_, project) = app.project("acme/checkout-api").await;
     let key = project["ingest_key"].as_str().unwrap();
     // Keep the whole run inside one minute window.
-    let into_minute = chrono::Utc::now().timestamp() % 60;
-    if into_minute > 55 {
-        tokio::time::sleep(std::time::Duration::from_secs((61 - into_minute) as u64)).await;
-    }
+    crate::helpers::within_one_minute(5).await;
     let mut statuses = Vec::new();
     for _ in 0..5 {
         statuses.push(app.ingest(key, &node_error(&sha("c1"))).await);
@@ -432,10 +429,7 @@ async fn the_rate_limit_holds_across_instances_sharing_the_database() {
     let key = project["ingest_key"].as_str().unwrap();
 
     // Keep the whole run inside one minute window.
-    let into_minute = chrono::Utc::now().timestamp() % 60;
-    if into_minute > 50 {
-        tokio::time::sleep(std::time::Duration::from_secs((61 - into_minute) as u64)).await;
-    }
+    crate::helpers::within_one_minute(10).await;
     let mut accepted = 0;
     for i in 0..30 {
         let instance = if i % 2 == 0 { &a } else { &b };

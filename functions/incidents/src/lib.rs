@@ -57,16 +57,9 @@ pub async fn handle(app: &App, req: Request) -> Response {
             http::respond("PATCH /v1/incidents/{id}", patch(app, &req, id).await)
         }
         (_, ["v1", "incidents", ..]) => http::respond("incidents", Err(ApiError::MethodNotAllowed)),
-        (&Method::GET, ["healthz"]) => health(app).await,
+        (&Method::GET, ["healthz"]) => http::health(&app.pool).await,
         (&Method::GET, ["openapi.json"]) => openapi(),
         _ => http::respond("incidents", Err(ApiError::not_found("route"))),
-    }
-}
-
-async fn health(app: &App) -> Response {
-    match shared::db::ping(&app.pool).await {
-        Ok(()) => http::json(200, &serde_json::json!({"status": "ok"})),
-        Err(e) => http::respond("GET /healthz", Err(e.into())),
     }
 }
 

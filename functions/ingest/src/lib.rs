@@ -66,14 +66,7 @@ pub enum EventsBody {
     responses((status = 200, description = "the database answers"),
               (status = 503, description = "the database does not answer", body = shared::openapi::ErrorBody)))]
 pub async fn health(app: &App) -> Response {
-    match sqlx_ping(app).await {
-        Ok(()) => http::json(200, &serde_json::json!({"status": "ok"})),
-        Err(e) => http::respond("GET /healthz", Err(e)),
-    }
-}
-
-async fn sqlx_ping(app: &App) -> Result<(), ApiError> {
-    shared::db::ping(&app.pool).await.map_err(ApiError::from)
+    http::health(&app.pool).await
 }
 
 /// `POST /v1/events`: cairn's own format.

@@ -68,10 +68,7 @@ pub async fn handle(app: &App, req: Request) -> Response {
         (_, ["v1", "auth", ..] | ["v1", "me"]) => {
             http::respond("auth", Err(ApiError::MethodNotAllowed))
         }
-        (&Method::GET, ["healthz"]) => match shared::db::ping(&app.pool).await {
-            Ok(()) => http::json(200, &serde_json::json!({"status": "ok"})),
-            Err(e) => http::respond("GET /healthz", Err(e.into())),
-        },
+        (&Method::GET, ["healthz"]) => http::health(&app.pool).await,
         _ => http::respond("auth", Err(ApiError::not_found("route"))),
     }
 }

@@ -114,10 +114,7 @@ pub async fn handle(app: &App, req: Request) -> Response {
             http::respond("DELETE /v1/hooks/{id}", remove_hook(app, &req, id).await)
         }
         (_, ["v1", "hooks", ..]) => http::respond("hooks", Err(ApiError::MethodNotAllowed)),
-        (&Method::GET, ["healthz"]) => match shared::db::ping(&app.pool).await {
-            Ok(()) => http::json(200, &serde_json::json!({"status": "ok"})),
-            Err(e) => http::respond("GET /healthz", Err(e.into())),
-        },
+        (&Method::GET, ["healthz"]) => http::health(&app.pool).await,
         _ => http::respond("projects", Err(ApiError::not_found("route"))),
     }
 }

@@ -132,11 +132,7 @@ async fn a_rate_limited_project_gets_429_with_retry_after_and_the_error_category
     let auth = p.auth_header();
     let commit = sha("ratelimit");
     // The limit counts per clock minute: start well inside one, so the three requests share it.
-    let into_minute = chrono::Utc::now().timestamp_millis().rem_euclid(60_000);
-    if into_minute > 50_000 {
-        let rest = u64::try_from(60_100 - into_minute).unwrap_or(10_100);
-        tokio::time::sleep(std::time::Duration::from_millis(rest)).await;
-    }
+    crate::helpers::within_one_minute(10).await;
     let mut answers = Vec::new();
     for n in 1..=3u8 {
         answers.push(
