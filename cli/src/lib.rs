@@ -23,3 +23,30 @@ pub fn routes() -> Vec<(&'static str, &'static str, &'static str)> {
     }
     out
 }
+
+/// The OpenAPI document of every function, merged (served at `GET /openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::{Modify, OpenApi};
+    let mut doc = utoipa::openapi::OpenApiBuilder::new()
+        .info(
+            utoipa::openapi::InfoBuilder::new()
+                .title("cairn")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "cairn puts production errors on the line of code that threw them.",
+                ))
+                .build(),
+        )
+        .build();
+    doc.merge(ingest::Doc::openapi());
+    doc.merge(incidents::Doc::openapi());
+    doc.merge(oauth_callback::Doc::openapi());
+    doc.merge(projects::Doc::openapi());
+    shared::openapi::Security.modify(&mut doc);
+    doc
+}
+
+/// [`openapi`] as pretty JSON (what `docs/openapi.json` holds).
+pub fn openapi_json() -> String {
+    openapi().to_pretty_json().unwrap_or_default() + "\n"
+}

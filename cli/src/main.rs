@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-const USAGE: &str = "usage: cairn <serve|migrate>\n  serve    serve every function on CAIRN_ADDR (default 127.0.0.1:3000); starts a local PostgreSQL when DATABASE_URL is unset\n  migrate  apply migrations to DATABASE_URL";
+const USAGE: &str = "usage: cairn <serve|migrate|retention>\n  serve    serve every function on CAIRN_ADDR (default 127.0.0.1:3000); starts a local PostgreSQL when DATABASE_URL is unset\n  migrate  apply migrations to DATABASE_URL\n  openapi  print the OpenAPI document (docs/openapi.json)\n  retention  delete events older than CAIRN_RETENTION_DAYS (default 90) from DATABASE_URL";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -15,6 +15,12 @@ async fn main() -> anyhow::Result<()> {
     match cmd.as_str() {
         "serve" => serve().await,
         "migrate" => migrate().await,
+        "retention" => retention().await,
+        "openapi" => {
+            use std::io::Write;
+            std::io::stdout().write_all(cairn::openapi_json().as_bytes())?;
+            Ok(())
+        }
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);
@@ -29,12 +35,23 @@ fn set_env(name: &str, value: &str) {
 
 async fn serve() -> anyhow::Result<()> {
     let state = Path::new(cairn::local::STATE_DIR);
-    if std::env::var("DATABASE_URL").map(|v| v.trim().is_empty()).unwrap_or(true) {
-        let url = cairn::local::ensure_database(state).await?;
-        eprintln!("cairn: DATABASE_URL is unset; started a local PostgreSQL: {url}");
+    let mut local_pg = None;
+    if std::env::var("DATABASE_URL")
+        .map(|v| v.trim().is_empty())
+        .unwrap_or(true)
+    {
+        let (url, pg) = cairn::local::ensure_database(state).await?;
+        eprintln!(
+            "cairn: DATABASE_URL is unset; using a local PostgreSQL (data in {}/pg): {url}",
+            cairn::local::STATE_DIR
+        );
         set_env("DATABASE_URL", &url);
+        local_pg = pg;
     }
-    if std::env::var("CAIRN_SECRET_KEY").map(|v| v.trim().is_empty()).unwrap_or(true) {
+    if std::env::var("CAIRN_SECRET_KEY")
+        .map(|v| v.trim().is_empty())
+        .unwrap_or(true)
+    {
         set_env("CAIRN_SECRET_KEY", &cairn::local::ensure_secret_key(state)?);
     }
     let addr = std::env::var("CAIRN_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
@@ -47,26 +64,68 @@ async fn serve() -> anyhow::Result<()> {
         config.db.max_connections = 16;
     }
     let app = Arc::new(shared::App::new(config)?);
-    shared::db::migrate(&app.pool).await.context("applying migrations")?;
-    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
-    eprintln!("cairn: serving every function on http://{}", listener.local_addr()?);
+    shared::db::migrate(&app.pool)
+        .await
+        .context("applying migrations")?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    eprintln!(
+        "cairn: serving every function on http://{}",
+        listener.local_addr()?
+    );
     tokio::spawn(cairn::server::fold_loop(Arc::clone(&app)));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         () = cairn::server::serve(app, listener) => {}
         _ = tokio::signal::ctrl_c() => eprintln!("cairn: shutting down"),
+        _ = term.recv() => eprintln!("cairn: shutting down"),
+    }
+    if let Some(pg) = local_pg {
+        // The data stays in .cairn/pg for the next run.
+        pg.stop(false)?;
     }
     Ok(())
 }
 
 async fn migrate() -> anyhow::Result<()> {
-    let url = std::env::var("DATABASE_URL").context("environment variable DATABASE_URL is not set")?;
+    let url =
+        std::env::var("DATABASE_URL").context("environment variable DATABASE_URL is not set")?;
     let db = shared::config::DbConfig {
         max_connections: 1,
         acquire_timeout: std::time::Duration::from_secs(30),
         statement_cache_capacity: 0,
     };
     let pool = shared::db::pool_from_url(&url, &db)?;
-    shared::db::migrate(&pool).await.context("applying migrations")?;
+    shared::db::migrate(&pool)
+        .await
+        .context("applying migrations")?;
     eprintln!("cairn: migrations applied");
+    Ok(())
+}
+
+async fn retention() -> anyhow::Result<()> {
+    let url =
+        std::env::var("DATABASE_URL").context("environment variable DATABASE_URL is not set")?;
+    let days: u32 = match std::env::var("CAIRN_RETENTION_DAYS") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .context("environment variable CAIRN_RETENTION_DAYS is invalid")?,
+        Err(_) => 90,
+    };
+    let db = shared::config::DbConfig {
+        max_connections: 1,
+        acquire_timeout: std::time::Duration::from_secs(30),
+        statement_cache_capacity: 0,
+    };
+    let pool = shared::db::pool_from_url(&url, &db)?;
+    let report = shared::retention::run(&pool, days)
+        .await
+        .context("running retention")?;
+    eprintln!(
+        "cairn: retention deleted {} events older than {days} days ({} batches)",
+        report.events, report.batches
+    );
     Ok(())
 }

@@ -16,19 +16,39 @@ use shared::http::{error_response, MAX_BODY_BYTES};
 use shared::{ApiError, App};
 use tokio::net::TcpListener;
 
-/// How long a client may take to send its whole body.
-const BODY_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a client may take to send its request headers.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Timeouts for reading requests from the network.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How long a client may take to send its whole body.
+    pub body_timeout: Duration,
+    /// How long a client may take to send its request headers.
+    pub header_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 /// Sends a request to the function that serves its path.
 pub async fn dispatch(app: &App, req: lambda_http::Request) -> shared::http::Response {
     let path = req.uri().path().to_owned();
     if path == "/v1/events" || path.starts_with("/api/") || path == "/healthz" {
         ingest::handle(app, req).await
-    } else if path == "/v1/incidents" || path.starts_with("/v1/incidents/") {
+    } else if path == "/v1/incidents"
+        || path.starts_with("/v1/incidents/")
+        || path == "/openapi.json"
+    {
         incidents::handle(app, req).await
-    } else if path == "/v1/projects" || path.starts_with("/v1/projects/") || path == "/v1/hooks" || path.starts_with("/v1/hooks/") {
+    } else if path == "/v1/projects"
+        || path.starts_with("/v1/projects/")
+        || path == "/v1/hooks"
+        || path.starts_with("/v1/hooks/")
+    {
         projects::handle(app, req).await
     } else if path.starts_with("/v1/auth/") || path == "/v1/me" {
         oauth_callback::handle(app, req).await
@@ -48,38 +68,73 @@ fn to_hyper(resp: shared::http::Response) -> hyper::Response<Full<Bytes>> {
     hyper::Response::from_parts(parts, Full::new(bytes))
 }
 
-async fn serve_one(app: Arc<App>, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn serve_one(
+    app: Arc<App>,
+    limits: Limits,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
+    // Refused before dispatch: still answered with the headers the route's clients expect
+    // (Sentry SDKs read `X-Sentry-Rate-Limits` on every answer).
+    let refuse = |err: ApiError| {
+        let resp = error_response(&err);
+        Ok(to_hyper(ingest::sentry_routes::with_sentry_headers(
+            parts.uri.path(),
+            resp,
+        )))
+    };
     let declared = parts
         .headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Ok(to_hyper(error_response(&ApiError::too_large("payload_too_large", "request body exceeds 1 MiB"))));
+        return refuse(ApiError::too_large(
+            "payload_too_large",
+            "request body exceeds 1 MiB",
+        ));
     }
-    let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY_BYTES).collect()).await;
+    let read = tokio::time::timeout(
+        limits.body_timeout,
+        Limited::new(body, MAX_BODY_BYTES).collect(),
+    )
+    .await;
     let bytes = match read {
         Err(_) => {
-            return Ok(to_hyper(error_response(&ApiError::bad_request("body_timeout", "the request body was not sent in time"))));
+            return refuse(ApiError::bad_request(
+                "body_timeout",
+                "the request body was not sent in time",
+            ));
         }
         Ok(Err(e)) => {
-            let err = if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            let err = if e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 ApiError::too_large("payload_too_large", "request body exceeds 1 MiB")
             } else {
                 ApiError::bad_request("invalid_body", "the request body could not be read")
             };
-            return Ok(to_hyper(error_response(&err)));
+            return refuse(err);
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    let body = if bytes.is_empty() { Body::Empty } else { Body::Binary(bytes.to_vec()) };
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        Body::Binary(bytes.to_vec())
+    };
     let req = lambda_http::Request::from_parts(parts, body);
     Ok(to_hyper(dispatch(&app, req).await))
 }
 
 /// Serves `app` on `listener` until the task is dropped.
 pub async fn serve(app: Arc<App>, listener: TcpListener) {
+    serve_with(app, listener, Limits::default()).await
+}
+
+/// [`serve`] with explicit read timeouts.
+pub async fn serve_with(app: Arc<App>, listener: TcpListener, limits: Limits) {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,
@@ -92,10 +147,10 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
         let _ = stream.set_nodelay(true);
         let app = Arc::clone(&app);
         tokio::spawn(async move {
-            let svc = service_fn(move |req| serve_one(Arc::clone(&app), req));
+            let svc = service_fn(move |req| serve_one(Arc::clone(&app), limits, req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT)
+                .header_read_timeout(limits.header_timeout)
                 .max_buf_size(64 * 1024)
                 .serve_connection(TokioIo::new(stream), svc);
             if let Err(e) = conn.await {

@@ -14,6 +14,8 @@ pub struct App {
     pub github: Arc<dyn GitHub>,
     /// This instance's share of the per-project rate limit.
     pub limiter: crate::ratelimit::RateLimiter,
+    /// When this instance last started a fold (ms since the epoch).
+    pub last_fold_ms: std::sync::atomic::AtomicU64,
 }
 
 impl App {
@@ -21,7 +23,13 @@ impl App {
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let pool = crate::db::pool(&config)?;
         let github = Arc::new(OctocrabGitHub::new(&config.github));
-        Ok(Self { config, pool, github, limiter: Default::default() })
+        Ok(Self {
+            config,
+            pool,
+            github,
+            limiter: Default::default(),
+            last_fold_ms: Default::default(),
+        })
     }
 
     /// Reads config from the environment and builds the app; for Lambda `main`s.
@@ -37,7 +45,9 @@ pub fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let on_lambda = std::env::var("AWS_LAMBDA_FUNCTION_NAME").is_ok()
         || std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     let _ = if on_lambda {
         builder.json().without_time().try_init()
     } else {

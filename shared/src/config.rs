@@ -107,7 +107,12 @@ impl Config {
             .to_owned();
         url::Url::parse(&public_url).context("environment variable CAIRN_PUBLIC_URL is invalid")?;
         let allowed_return_origins = var("CAIRN_ALLOWED_RETURN_ORIGINS")
-            .map(|v| v.split(',').map(|s| s.trim().trim_end_matches('/').to_owned()).filter(|s| !s.is_empty()).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().trim_end_matches('/').to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(Self {
             database_url: SecretString::from(database_url),
@@ -130,10 +135,15 @@ impl Config {
             rate_limit_per_minute: parse_var("CAIRN_RATE_LIMIT_PER_MINUTE", 0)?,
             db: DbConfig {
                 max_connections: parse_var("CAIRN_DB_MAX_CONNECTIONS", 2)?,
-                acquire_timeout: Duration::from_millis(parse_var("CAIRN_DB_ACQUIRE_TIMEOUT_MS", 3000)?),
+                acquire_timeout: Duration::from_millis(parse_var(
+                    "CAIRN_DB_ACQUIRE_TIMEOUT_MS",
+                    3000,
+                )?),
                 statement_cache_capacity: parse_var("CAIRN_DB_STATEMENT_CACHE", 100)?,
             },
-            session_ttl: Duration::from_secs(parse_var("CAIRN_SESSION_TTL_HOURS", 24u64 * 30)? * 3600),
+            session_ttl: Duration::from_secs(
+                parse_var("CAIRN_SESSION_TTL_HOURS", 24u64 * 30)? * 3600,
+            ),
             access_cache_ttl: Duration::from_secs(parse_var("CAIRN_ACCESS_CACHE_SECONDS", 300)?),
             allowed_return_origins,
         })

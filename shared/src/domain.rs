@@ -25,7 +25,8 @@ fn valid_repo_part(s: &str, max: usize) -> bool {
         && s.len() <= max
         && s != "."
         && s != ".."
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
 }
 
 impl RepoFullName {
@@ -37,7 +38,10 @@ impl RepoFullName {
         if !valid_repo_part(owner, 39) || !valid_repo_part(name, 100) {
             return Err(DomainError::InvalidRepo);
         }
-        Ok(Self { owner: owner.to_owned(), name: name.to_owned() })
+        Ok(Self {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+        })
     }
 
     /// `owner/name` lowercased: GitHub names are case-insensitive.
@@ -129,7 +133,10 @@ secret_token!(
 impl IngestKey {
     /// The visible prefix shown in key lists (`cairn_ik_` + 4 characters).
     pub fn visible_prefix(&self) -> String {
-        self.expose().chars().take(IngestKey::PREFIX.len() + 4).collect()
+        self.expose()
+            .chars()
+            .take(IngestKey::PREFIX.len() + 4)
+            .collect()
     }
 }
 
@@ -149,7 +156,13 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_refused() {
-        for bad in ["", "cairn_ik_", "cairn_s_abc", "cairn_ik_!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", "Bearer x"] {
+        for bad in [
+            "",
+            "cairn_ik_",
+            "cairn_s_abc",
+            "cairn_ik_!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+            "Bearer x",
+        ] {
             assert!(IngestKey::parse(bad).is_none(), "{bad}");
             assert!(SessionToken::parse(bad).is_none(), "{bad}");
         }
@@ -163,7 +176,11 @@ mod tests {
         assert_eq!(r.to_string(), "Acme/checkout-api");
         assert_eq!(r.key(), "acme/checkout-api");
         for bad in ["", "acme", "/x", "acme/", "a/b/c", "acme/..", "acme/na me"] {
-            assert_eq!(RepoFullName::parse(bad), Err(DomainError::InvalidRepo), "{bad}");
+            assert_eq!(
+                RepoFullName::parse(bad),
+                Err(DomainError::InvalidRepo),
+                "{bad}"
+            );
         }
     }
 

@@ -9,31 +9,55 @@ use std::borrow::Cow;
 pub enum ApiError {
     /// 400: the body or a parameter cannot be parsed.
     #[error("{message}")]
-    BadRequest { code: &'static str, message: Cow<'static, str> },
+    BadRequest {
+        code: &'static str,
+        message: Cow<'static, str>,
+    },
     /// 401: missing or bad credentials.
     #[error("{message}")]
-    Unauthorized { code: &'static str, message: Cow<'static, str> },
+    Unauthorized {
+        code: &'static str,
+        message: Cow<'static, str>,
+    },
     /// 403: valid credentials that do not cover this object (an ingest key of another project).
     #[error("{message}")]
-    Forbidden { code: &'static str, message: Cow<'static, str> },
+    Forbidden {
+        code: &'static str,
+        message: Cow<'static, str>,
+    },
     /// 404: does not exist, or may not be seen by the caller (never tell which).
     #[error("{message}")]
-    NotFound { code: &'static str, message: Cow<'static, str> },
+    NotFound {
+        code: &'static str,
+        message: Cow<'static, str>,
+    },
     /// 405: the path exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
     /// 409: conflicts with what exists.
     #[error("{message}")]
-    Conflict { code: &'static str, message: Cow<'static, str> },
+    Conflict {
+        code: &'static str,
+        message: Cow<'static, str>,
+    },
     /// 413: the body, once read or decompressed, is too large.
     #[error("{message}")]
-    PayloadTooLarge { code: &'static str, message: Cow<'static, str> },
+    PayloadTooLarge {
+        code: &'static str,
+        message: Cow<'static, str>,
+    },
     /// 415: an encoding or media type cairn does not read.
     #[error("{message}")]
-    UnsupportedMediaType { code: &'static str, message: Cow<'static, str> },
+    UnsupportedMediaType {
+        code: &'static str,
+        message: Cow<'static, str>,
+    },
     /// 422: parses, but breaks a rule.
     #[error("{message}")]
-    Unprocessable { code: &'static str, message: Cow<'static, str> },
+    Unprocessable {
+        code: &'static str,
+        message: Cow<'static, str>,
+    },
     /// 429: over the project's rate limit; retry after the given seconds.
     #[error("rate limit exceeded")]
     RateLimited { retry_after: u64 },
@@ -54,7 +78,10 @@ macro_rules! ctor {
     ($fn:ident, $variant:ident) => {
         /// Builds this error class with a stable code and a message.
         pub fn $fn(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-            Self::$variant { code, message: message.into() }
+            Self::$variant {
+                code,
+                message: message.into(),
+            }
         }
     };
 }
@@ -70,12 +97,23 @@ impl ApiError {
 
     /// The uniform 404 for anything missing or hidden.
     pub fn not_found(what: &'static str) -> Self {
-        Self::NotFound { code: "not_found", message: format!("{what} not found").into() }
+        Self::NotFound {
+            code: "not_found",
+            message: format!("{what} not found").into(),
+        }
     }
 
     /// A 503 that tells clients to retry.
-    pub fn unavailable(code: &'static str, message: impl Into<Cow<'static, str>>, source: Option<anyhow::Error>) -> Self {
-        Self::Unavailable { code, message: message.into(), source }
+    pub fn unavailable(
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+        source: Option<anyhow::Error>,
+    ) -> Self {
+        Self::Unavailable {
+            code,
+            message: message.into(),
+            source,
+        }
     }
 
     /// The HTTP status of each class.
@@ -127,13 +165,20 @@ impl ApiError {
 /// `true` for database errors that mean "unreachable or overloaded", which are retryable 503s.
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
         sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             // 08: connection exception; 57P0x: shutdown / cannot connect now; 53300: too many connections;
             // 40001/40P01: serialization failure / deadlock (retry).
-            code.starts_with("08") || code.starts_with("57P") || code == "53300" || code == "40001" || code == "40P01"
+            code.starts_with("08")
+                || code.starts_with("57P")
+                || code == "53300"
+                || code == "40001"
+                || code == "40P01"
         }
         _ => false,
     }
@@ -142,7 +187,11 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
         if is_unavailable(&e) {
-            Self::unavailable("database_unavailable", "the database is unavailable, retry later", Some(e.into()))
+            Self::unavailable(
+                "database_unavailable",
+                "the database is unavailable, retry later",
+                Some(e.into()),
+            )
         } else {
             Self::Internal(anyhow::Error::new(e).context("database query failed"))
         }
@@ -153,7 +202,8 @@ impl From<sqlx::Error> for ApiError {
 pub fn is_unique_violation(e: &sqlx::Error, constraint: Option<&str>) -> bool {
     match e {
         sqlx::Error::Database(db) => {
-            db.code().as_deref() == Some("23505") && constraint.is_none_or(|c| db.constraint() == Some(c))
+            db.code().as_deref() == Some("23505")
+                && constraint.is_none_or(|c| db.constraint() == Some(c))
         }
         _ => false,
     }

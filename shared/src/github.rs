@@ -66,11 +66,20 @@ pub enum GitHubError {
 #[async_trait]
 pub trait GitHub: Send + Sync {
     /// Exchanges an OAuth web-flow code (with its PKCE verifier) for a user access token.
-    async fn exchange_code(&self, code: &str, verifier: &str, redirect_uri: &str) -> Result<SecretString, GitHubError>;
+    async fn exchange_code(
+        &self,
+        code: &str,
+        verifier: &str,
+        redirect_uri: &str,
+    ) -> Result<SecretString, GitHubError>;
     /// The user the token belongs to, with their primary verified email when GitHub gives it.
     async fn user(&self, token: &SecretString) -> Result<GitHubUser, GitHubError>;
     /// The user's permission on `repo` (`None` when GitHub says 404: no access or no repo).
-    async fn permission(&self, token: &SecretString, repo: &RepoFullName) -> Result<Permission, GitHubError>;
+    async fn permission(
+        &self,
+        token: &SecretString,
+        repo: &RepoFullName,
+    ) -> Result<Permission, GitHubError>;
     /// The OAuth app's client id and authorize URL base, when configured.
     fn authorize_base(&self) -> Option<(String, String)>;
 }
@@ -95,7 +104,11 @@ impl OctocrabGitHub {
         }
     }
 
-    fn client(&self, base: &str, token: Option<&SecretString>) -> Result<octocrab::Octocrab, GitHubError> {
+    fn client(
+        &self,
+        base: &str,
+        token: Option<&SecretString>,
+    ) -> Result<octocrab::Octocrab, GitHubError> {
         let mut b = octocrab::Octocrab::builder()
             .base_uri(base)
             .map_err(|e| GitHubError::Unavailable(e.into()))?
@@ -111,7 +124,9 @@ impl OctocrabGitHub {
 
 fn classify(e: octocrab::Error) -> GitHubError {
     match &e {
-        octocrab::Error::GitHub { source, .. } if source.status_code.as_u16() == 401 => GitHubError::Unauthorized,
+        octocrab::Error::GitHub { source, .. } if source.status_code.as_u16() == 401 => {
+            GitHubError::Unauthorized
+        }
         _ => GitHubError::Unavailable(e.into()),
     }
 }
@@ -149,7 +164,12 @@ struct RepoPermissions {
 
 #[async_trait]
 impl GitHub for OctocrabGitHub {
-    async fn exchange_code(&self, code: &str, verifier: &str, redirect_uri: &str) -> Result<SecretString, GitHubError> {
+    async fn exchange_code(
+        &self,
+        code: &str,
+        verifier: &str,
+        redirect_uri: &str,
+    ) -> Result<SecretString, GitHubError> {
         let (Some(id), Some(secret)) = (&self.client_id, &self.client_secret) else {
             return Err(GitHubError::NotConfigured);
         };
@@ -178,13 +198,20 @@ impl GitHub for OctocrabGitHub {
         if user.email.is_none() {
             // Needs the user:email scope; a token without it just gives no email.
             if let Ok(emails) = client.get::<Vec<Email>, _, ()>("/user/emails", None).await {
-                user.email = emails.into_iter().find(|e| e.primary && e.verified).map(|e| e.email);
+                user.email = emails
+                    .into_iter()
+                    .find(|e| e.primary && e.verified)
+                    .map(|e| e.email);
             }
         }
         Ok(user)
     }
 
-    async fn permission(&self, token: &SecretString, repo: &RepoFullName) -> Result<Permission, GitHubError> {
+    async fn permission(
+        &self,
+        token: &SecretString,
+        repo: &RepoFullName,
+    ) -> Result<Permission, GitHubError> {
         let client = self.client(&self.api_url, Some(token))?;
         let route = format!("/repos/{}/{}", repo.owner, repo.name);
         match client.get::<Repo, _, ()>(route, None).await {
@@ -201,7 +228,9 @@ impl GitHub for OctocrabGitHub {
                     Permission::Read
                 })
             }
-            Err(octocrab::Error::GitHub { source, .. }) if matches!(source.status_code.as_u16(), 403 | 404) => {
+            Err(octocrab::Error::GitHub { source, .. })
+                if matches!(source.status_code.as_u16(), 403 | 404) =>
+            {
                 Ok(Permission::None)
             }
             Err(e) => Err(classify(e)),
@@ -210,7 +239,10 @@ impl GitHub for OctocrabGitHub {
 
     fn authorize_base(&self) -> Option<(String, String)> {
         match (&self.client_id, &self.client_secret) {
-            (Some(id), Some(_)) => Some((id.clone(), format!("{}/login/oauth/authorize", self.oauth_url))),
+            (Some(id), Some(_)) => Some((
+                id.clone(),
+                format!("{}/login/oauth/authorize", self.oauth_url),
+            )),
             _ => None,
         }
     }

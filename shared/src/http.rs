@@ -30,7 +30,10 @@ pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Response {
 
 /// An empty response with the given status.
 pub fn empty(status: u16) -> Response {
-    lambda_http::Response::builder().status(status).body(Body::Empty).unwrap_or_default()
+    lambda_http::Response::builder()
+        .status(status)
+        .body(Body::Empty)
+        .unwrap_or_default()
 }
 
 /// A redirect.
@@ -67,7 +70,9 @@ pub fn respond(route: &'static str, result: Result<Response, ApiError>) -> Respo
             if status >= 500 {
                 let cause = match &e {
                     ApiError::Internal(src) => format!("{src:#}"),
-                    ApiError::Unavailable { source: Some(src), .. } => format!("{src:#}"),
+                    ApiError::Unavailable {
+                        source: Some(src), ..
+                    } => format!("{src:#}"),
                     other => other.to_string(),
                 };
                 tracing::error!(route, status, code = e.code(), error = %cause, "request failed");
@@ -76,6 +81,15 @@ pub fn respond(route: &'static str, result: Result<Response, ApiError>) -> Respo
             }
             error_response(&e)
         }
+    }
+}
+
+/// `GET /healthz` on every function: `200 {"status": "ok"}` when the database answers, the
+/// uniform `503` (with `Retry-After`) when it does not.
+pub async fn health(pool: &sqlx::PgPool) -> Response {
+    match crate::db::ping(pool).await {
+        Ok(()) => json(200, &serde_json::json!({"status": "ok"})),
+        Err(e) => respond("GET /healthz", Err(e.into())),
     }
 }
 
@@ -114,7 +128,11 @@ pub fn query(req: &Request) -> HashMap<String, String> {
 
 /// The path split into non-empty segments.
 pub fn segments(req: &Request) -> Vec<&str> {
-    req.uri().path().split('/').filter(|s| !s.is_empty()).collect()
+    req.uri()
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Deepest nesting of arrays/objects in `bytes`, counted outside strings; stops counting at
@@ -151,7 +169,10 @@ pub fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
 pub fn read_json<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::too_large("payload_too_large", "request body exceeds 1 MiB"));
+        return Err(ApiError::too_large(
+            "payload_too_large",
+            "request body exceeds 1 MiB",
+        ));
     }
     parse_json(bytes)
 }
@@ -162,12 +183,17 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Api
         return Err(ApiError::bad_request("empty_body", "request body is empty"));
     }
     if json_depth_exceeds(bytes, MAX_JSON_DEPTH) {
-        return Err(ApiError::bad_request("json_too_deep", "JSON nested deeper than 64 levels"));
+        return Err(ApiError::bad_request(
+            "json_too_deep",
+            "JSON nested deeper than 64 levels",
+        ));
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}")))?;
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::unprocessable("invalid_body", format!("body has the wrong shape: {e}")))
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}"))
+    })?;
+    serde_json::from_value(value).map_err(|e| {
+        ApiError::unprocessable("invalid_body", format!("body has the wrong shape: {e}"))
+    })
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::github::Permission;
 use crate::ingest::prepare::OutFrame;
 
 /// An incident as the IDE sees it (ARCHITECTURE §3).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Incident {
     pub incident_id: String,
     pub project_id: String,
@@ -44,7 +44,7 @@ pub struct Incident {
 }
 
 /// One event of an incident.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RecentEvent {
     pub event_id: String,
     pub occurred_at: DateTime<Utc>,
@@ -56,7 +56,7 @@ pub struct RecentEvent {
 }
 
 /// A page of incidents.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page {
     pub incidents: Vec<Incident>,
     pub next_cursor: Option<String>,
@@ -75,17 +75,26 @@ pub struct ListQuery {
 impl ListQuery {
     /// Parses the query string parameters; each bad one is a `422` naming it.
     pub fn parse(q: &std::collections::HashMap<String, String>) -> Result<Self, ApiError> {
-        let repo = q
-            .get("repo")
-            .ok_or_else(|| ApiError::unprocessable("missing_repo", "repo=owner/name is required"))?;
-        let repo = RepoFullName::parse(repo).map_err(|e| ApiError::unprocessable("invalid_repo", e.to_string()))?;
+        let repo = q.get("repo").ok_or_else(|| {
+            ApiError::unprocessable("missing_repo", "repo=owner/name is required")
+        })?;
+        let repo = RepoFullName::parse(repo)
+            .map_err(|e| ApiError::unprocessable("invalid_repo", e.to_string()))?;
         let commit = match q.get("commit").filter(|c| !c.is_empty()) {
-            Some(c) => Some(CommitSha::parse(c).map_err(|e| ApiError::unprocessable("invalid_commit_sha", e.to_string()))?),
+            Some(c) => Some(
+                CommitSha::parse(c)
+                    .map_err(|e| ApiError::unprocessable("invalid_commit_sha", e.to_string()))?,
+            ),
             None => None,
         };
         let status = match q.get("status").map(String::as_str).unwrap_or("open") {
             s @ ("open" | "resolved") => s.to_owned(),
-            _ => return Err(ApiError::unprocessable("invalid_status", "status must be open or resolved")),
+            _ => {
+                return Err(ApiError::unprocessable(
+                    "invalid_status",
+                    "status must be open or resolved",
+                ))
+            }
         };
         let environment = q.get("environment").filter(|e| !e.is_empty()).cloned();
         let limit = match q.get("limit") {
@@ -94,13 +103,25 @@ impl ListQuery {
                 .parse::<i64>()
                 .ok()
                 .filter(|n| (1..=200).contains(n))
-                .ok_or_else(|| ApiError::unprocessable("invalid_limit", "limit must be between 1 and 200"))?,
+                .ok_or_else(|| {
+                    ApiError::unprocessable("invalid_limit", "limit must be between 1 and 200")
+                })?,
         };
-        let cursor = match q.get("cursor").filter(|c| !c.is_empty()) {
-            Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::unprocessable("invalid_cursor", "cursor is not valid"))?),
-            None => None,
-        };
-        Ok(Self { repo, commit, status, environment, limit, cursor })
+        let cursor =
+            match q.get("cursor").filter(|c| !c.is_empty()) {
+                Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+                    ApiError::unprocessable("invalid_cursor", "cursor is not valid")
+                })?),
+                None => None,
+            };
+        Ok(Self {
+            repo,
+            commit,
+            status,
+            environment,
+            limit,
+            cursor,
+        })
     }
 }
 
@@ -111,7 +132,10 @@ fn encode_cursor(ts: DateTime<Utc>, id: &str) -> String {
 fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, String)> {
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
     let (ts, id) = raw.split_once('|')?;
-    Some((DateTime::from_timestamp_micros(ts.parse().ok()?)?, id.to_owned()))
+    Some((
+        DateTime::from_timestamp_micros(ts.parse().ok()?)?,
+        id.to_owned(),
+    ))
 }
 
 /// Columns of an incident, located at commit `c` (or at its latest commit), with counts that
@@ -136,7 +160,7 @@ select i.incident_id, i.project_id, p.repo_owner, p.repo_name, i.status, i.level
 const PENDING: &str = r#"
   left join lateral (select count(*) as n, max(seen_at) as last_seen
                        from incident_counts_pending q where q.incident_id = i.incident_id) pend on true
-  left join deployments d on d.deployment_id = i.deployment_id
+  left join deployments d on d.deployment_id = i.deployment_id and d.project_id = i.project_id
 "#;
 
 fn to_incident(r: &PgRow) -> Incident {
@@ -144,7 +168,11 @@ fn to_incident(r: &PgRow) -> Incident {
     Incident {
         incident_id: r.get("incident_id"),
         project_id: r.get("project_id"),
-        repo: format!("{}/{}", r.get::<&str, _>("repo_owner"), r.get::<&str, _>("repo_name")),
+        repo: format!(
+            "{}/{}",
+            r.get::<&str, _>("repo_owner"),
+            r.get::<&str, _>("repo_name")
+        ),
         status: r.get("status"),
         level: r.get("level"),
         error_type: r.get("error_type"),
@@ -164,19 +192,28 @@ fn to_incident(r: &PgRow) -> Incident {
         last_commit_sha: r.get("last_commit_sha"),
         deployment_id: r.get("deployment_id"),
         deployment_url: r.get::<Option<String>, _>("deployment_url").map(|u| {
-            if u.starts_with("http") { u } else { format!("https://{u}") }
+            if u.starts_with("http") {
+                u
+            } else {
+                format!("https://{u}")
+            }
         }),
         resolved_at: r.get("resolved_at"),
     }
 }
 
 /// The repo's live project id, if the caller may read the repo; the uniform 404 otherwise.
-async fn readable_project(app: &App, caller: &Caller, repo: &RepoFullName) -> Result<String, ApiError> {
-    let project: Option<String> =
-        sqlx::query_scalar("select project_id from projects where repo_full_name = $1 and deleted_at is null")
-            .bind(repo.key())
-            .fetch_optional(&app.pool)
-            .await?;
+async fn readable_project(
+    app: &App,
+    caller: &Caller,
+    repo: &RepoFullName,
+) -> Result<String, ApiError> {
+    let project: Option<String> = sqlx::query_scalar(
+        "select project_id from projects where repo_full_name = $1 and deleted_at is null",
+    )
+    .bind(repo.key())
+    .fetch_optional(&app.pool)
+    .await?;
     let project = project.ok_or_else(|| ApiError::not_found("repo"))?;
     require_permission(app, caller, repo, Permission::Read, "repo").await?;
     Ok(project)
@@ -185,6 +222,9 @@ async fn readable_project(app: &App, caller: &Caller, repo: &RepoFullName) -> Re
 /// `GET /v1/incidents`: newest activity first, keyset-paginated.
 pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, ApiError> {
     let project_id = readable_project(app, caller, &q.repo).await?;
+    // Latest commits and activity come from folded counts: fold what is pending first (a no-op
+    // when the queue is empty; skipped, never waited for, when another fold runs).
+    crate::ingest::fold::fold_pending(&app.pool).await?;
     let (cursor_ts, cursor_id) = match &q.cursor {
         Some((ts, id)) => (Some(*ts), Some(id.clone())),
         None => (None, None),
@@ -221,11 +261,15 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
     let more = rows.len() as i64 > q.limit;
     let rows = &rows[..rows.len().min(q.limit as usize)];
     let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(r.get("sort_ts"), r.get::<&str, _>("incident_id")))
+        rows.last()
+            .map(|r| encode_cursor(r.get("sort_ts"), r.get::<&str, _>("incident_id")))
     } else {
         None
     };
-    Ok(Page { incidents: rows.iter().map(to_incident).collect(), next_cursor })
+    Ok(Page {
+        incidents: rows.iter().map(to_incident).collect(),
+        next_cursor,
+    })
 }
 
 /// Loads one incident the caller may read (the uniform 404 otherwise).
@@ -233,6 +277,7 @@ async fn load(app: &App, caller: &Caller, incident_id: &str) -> Result<Incident,
     if incident_id.len() > 64 {
         return Err(ApiError::not_found("incident"));
     }
+    crate::ingest::fold::fold_pending(&app.pool).await?;
     let sql = format!(
         "{SELECT} left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)
          cross join lateral (select i.last_seen_at as sort_ts) s {PENDING}
@@ -250,7 +295,11 @@ async fn load(app: &App, caller: &Caller, incident_id: &str) -> Result<Incident,
 }
 
 /// `GET /v1/incidents/{id}`: the incident and its latest events.
-pub async fn get(app: &App, caller: &Caller, incident_id: &str) -> Result<(Incident, Vec<RecentEvent>), ApiError> {
+pub async fn get(
+    app: &App,
+    caller: &Caller,
+    incident_id: &str,
+) -> Result<(Incident, Vec<RecentEvent>), ApiError> {
     let incident = load(app, caller, incident_id).await?;
     let rows = sqlx::query(
         "select event_id, occurred_at, received_at, commit_sha, deployment_id, environment, release
@@ -275,9 +324,17 @@ pub async fn get(app: &App, caller: &Caller, incident_id: &str) -> Result<(Incid
 }
 
 /// `PATCH /v1/incidents/{id}`: resolve or reopen (read access on the repo suffices).
-pub async fn set_status(app: &App, caller: &Caller, incident_id: &str, status: &str) -> Result<Incident, ApiError> {
+pub async fn set_status(
+    app: &App,
+    caller: &Caller,
+    incident_id: &str,
+    status: &str,
+) -> Result<Incident, ApiError> {
     if !matches!(status, "open" | "resolved") {
-        return Err(ApiError::unprocessable("invalid_status", "status must be open or resolved"));
+        return Err(ApiError::unprocessable(
+            "invalid_status",
+            "status must be open or resolved",
+        ));
     }
     let incident = load(app, caller, incident_id).await?;
     if incident.status != status {
@@ -290,8 +347,19 @@ pub async fn set_status(app: &App, caller: &Caller, incident_id: &str, status: &
         .bind(status)
         .execute(&mut *tx)
         .await?;
-        let action = if status == "resolved" { "incident.resolved" } else { "incident.reopened" };
-        crate::projects::audit(&mut tx, Some(&incident.project_id), Some(caller.user_id), action, Some(incident_id)).await?;
+        let action = if status == "resolved" {
+            "incident.resolved"
+        } else {
+            "incident.reopened"
+        };
+        crate::projects::audit(
+            &mut tx,
+            Some(&incident.project_id),
+            Some(caller.user_id),
+            action,
+            Some(incident_id),
+        )
+        .await?;
         tx.commit().await?;
     }
     load(app, caller, incident_id).await

@@ -11,14 +11,18 @@ pub mod domain;
 pub mod error;
 pub mod event;
 pub mod github;
+pub mod hooks;
 pub mod http;
 pub mod incidents;
 pub mod ingest;
 pub mod localpg;
+pub mod openapi;
 pub mod projects;
 pub mod ratelimit;
+pub mod retention;
 pub mod sentry;
 pub mod stack;
+pub mod vercel;
 
 pub use app::App;
 pub use error::ApiError;

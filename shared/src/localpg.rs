@@ -16,7 +16,11 @@ pub struct LocalPostgres {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
 }
 
 /// Where `initdb`/`pg_ctl` live: `PG_BINDIR`, `pg_config --bindir`, or Debian's layout.
@@ -38,7 +42,9 @@ fn bindir() -> anyhow::Result<PathBuf> {
         .filter(|p| p.join("initdb").exists())
         .collect();
     found.sort();
-    found.pop().context("no PostgreSQL server found (install postgresql or set PG_BINDIR)")
+    found
+        .pop()
+        .context("no PostgreSQL server found (install postgresql or set PG_BINDIR)")
 }
 
 impl LocalPostgres {
@@ -58,22 +64,45 @@ impl LocalPostgres {
 
     /// Starts (initialising on first use) a cluster in `data_dir` listening on 127.0.0.1:`port`.
     pub fn start(data_dir: &Path, port: u16) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating {}", data_dir.display()))?;
         let data_dir = data_dir.canonicalize()?;
         let as_postgres_user = is_root();
-        let pg = Self { data_dir: data_dir.clone(), port, bindir: bindir()?, as_postgres_user };
+        let pg = Self {
+            data_dir: data_dir.clone(),
+            port,
+            bindir: bindir()?,
+            as_postgres_user,
+        };
         let d = data_dir.to_string_lossy().to_string();
         if as_postgres_user {
             // The server's user must own its folder and be able to reach it.
-            let _ = Command::new("chown").args(["-R", "postgres:postgres", &d]).status();
+            let _ = Command::new("chown")
+                .args(["-R", "postgres:postgres", &d])
+                .status();
             let mut p = data_dir.parent();
             while let Some(dir) = p {
-                let _ = Command::new("chmod").args(["o+x", &dir.to_string_lossy()]).status();
+                let _ = Command::new("chmod")
+                    .args(["o+x", &dir.to_string_lossy()])
+                    .status();
                 p = dir.parent();
             }
         }
         if !data_dir.join("PG_VERSION").exists() {
-            let out = pg.run("initdb", &["-D", &d, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--no-locale"])?;
+            let out = pg.run(
+                "initdb",
+                &[
+                    "-D",
+                    &d,
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                ],
+            )?;
             if !out.status.success() {
                 bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
             }
@@ -82,10 +111,17 @@ impl LocalPostgres {
             "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={d} -c max_connections=200 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=on"
         );
         let log = format!("{d}/server.log");
-        let out = pg.run("pg_ctl", &["-D", &d, "-l", &log, "-o", &opts, "-w", "-t", "30", "start"])?;
+        let out = pg.run(
+            "pg_ctl",
+            &["-D", &d, "-l", &log, "-o", &opts, "-w", "-t", "30", "start"],
+        )?;
         if !out.status.success() {
             let tail = std::fs::read_to_string(&log).unwrap_or_default();
-            bail!("pg_ctl start failed: {}\n{}", String::from_utf8_lossy(&out.stderr), tail);
+            bail!(
+                "pg_ctl start failed: {}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                tail
+            );
         }
         Ok(pg)
     }
@@ -100,6 +136,38 @@ impl LocalPostgres {
         let d = self.data_dir.to_string_lossy().to_string();
         let mode = if immediate { "immediate" } else { "fast" };
         self.run("pg_ctl", &["-D", &d, "-m", mode, "-w", "stop"])?;
+        Ok(())
+    }
+
+    /// Simulates a crash: SIGKILL to the postmaster and every backend at once.
+    pub fn kill9(&self) -> anyhow::Result<()> {
+        let pid_file = std::fs::read_to_string(self.data_dir.join("postmaster.pid"))
+            .context("reading postmaster.pid")?;
+        let pid = pid_file
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let _ = Command::new("pkill").args(["-9", "-P", &pid]).status();
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+        // Wait until every process of the cluster is gone, so a restart can reuse its memory.
+        for _ in 0..100 {
+            let alive = Command::new("pgrep")
+                .args(["-P", &pid])
+                .output()
+                .map(|o| !o.stdout.is_empty())
+                .unwrap_or(false)
+                || Command::new("kill")
+                    .args(["-0", &pid])
+                    .status()
+                    .map(|s| s.success())
+                    .unwrap_or(false);
+            if !alive {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         Ok(())
     }
 
@@ -118,7 +186,9 @@ impl LocalPostgres {
         } else {
             format!("{pg_ctl} -D {d} -m immediate stop")
         };
-        let script = format!("while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {d}");
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {d}"
+        );
         let _ = Command::new("sh")
             .args(["-c", &script])
             .stdin(std::process::Stdio::null())

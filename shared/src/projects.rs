@@ -12,7 +12,7 @@ use crate::error::{is_unique_violation, ApiError};
 use crate::github::Permission;
 
 /// A key as listed: never the key itself.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KeyInfo {
     pub key_id: String,
     pub prefix: String,
@@ -23,7 +23,7 @@ pub struct KeyInfo {
 }
 
 /// A project as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProjectInfo {
     pub project_id: String,
     pub repo: String,
@@ -36,7 +36,7 @@ pub struct ProjectInfo {
 }
 
 /// A freshly minted key: shown this once.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct NewKey {
     pub project_id: String,
     pub repo: String,
@@ -97,13 +97,15 @@ pub async fn audit(
     action: &str,
     target: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("insert into audit_log (project_id, user_id, action, target) values ($1, $2, $3, $4)")
-        .bind(project_id)
-        .bind(user_id)
-        .bind(action)
-        .bind(target)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "insert into audit_log (project_id, user_id, action, target) values ($1, $2, $3, $4)",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .bind(action)
+    .bind(target)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
@@ -129,9 +131,9 @@ pub async fn insert_project(
     .await;
     match res {
         Ok(row) => Ok((project_id, row.get("sentry_id"))),
-        Err(e) if is_unique_violation(&e, Some("projects_repo_live_idx")) => {
-            Err(ApiError::conflict("project_exists", "this repo already has a project"))
-        }
+        Err(e) if is_unique_violation(&e, Some("projects_repo_live_idx")) => Err(
+            ApiError::conflict("project_exists", "this repo already has a project"),
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -142,8 +144,22 @@ pub async fn create(app: &App, caller: &Caller, repo: &RepoFullName) -> Result<N
     let mut tx = app.pool.begin().await?;
     let (project_id, sentry_id) = insert_project(&mut tx, repo, caller.user_id, None).await?;
     let (key_id, key) = mint_key(&mut tx, &project_id, Some(caller.user_id)).await?;
-    audit(&mut tx, Some(&project_id), Some(caller.user_id), "project.created", Some(&project_id)).await?;
-    audit(&mut tx, Some(&project_id), Some(caller.user_id), "key.created", Some(&key_id)).await?;
+    audit(
+        &mut tx,
+        Some(&project_id),
+        Some(caller.user_id),
+        "project.created",
+        Some(&project_id),
+    )
+    .await?;
+    audit(
+        &mut tx,
+        Some(&project_id),
+        Some(caller.user_id),
+        "key.created",
+        Some(&key_id),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(project.id = %project_id, "project created");
     Ok(NewKey {
@@ -166,15 +182,25 @@ pub async fn find(pool: &PgPool, project_id: &str) -> Result<Option<ProjectRow>,
     .await?;
     Ok(row.map(|r| ProjectRow {
         project_id: r.get("project_id"),
-        repo: RepoFullName { owner: r.get("repo_owner"), name: r.get("repo_name") },
+        repo: RepoFullName {
+            owner: r.get("repo_owner"),
+            name: r.get("repo_name"),
+        },
         sentry_id: r.get("sentry_id"),
     }))
 }
 
 /// Loads a project the caller has at least `need` on; otherwise the uniform 404 (or 403 when
 /// they can read but not administer).
-pub async fn find_for(app: &App, caller: &Caller, project_id: &str, need: Permission) -> Result<ProjectRow, ApiError> {
-    let p = find(&app.pool, project_id).await?.ok_or_else(|| ApiError::not_found("project"))?;
+pub async fn find_for(
+    app: &App,
+    caller: &Caller,
+    project_id: &str,
+    need: Permission,
+) -> Result<ProjectRow, ApiError> {
+    let p = find(&app.pool, project_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("project"))?;
     require_permission(app, caller, &p.repo, need, "project").await?;
     Ok(p)
 }
@@ -191,8 +217,12 @@ pub async fn describe(app: &App, ids: &[String]) -> Result<Vec<ProjectInfo>, Api
     .await?;
     let keys = sqlx::query(
         "select k.key_id, k.project_id, k.prefix, k.created_at, k.revoked_at,
-                coalesce(u.usage_count, 0) as usage_count, u.last_used_at
-           from ingest_keys k left join api_key_usage u on u.key_id = k.key_id
+                coalesce(u.usage_count, 0) + coalesce(p.n, 0) as usage_count,
+                greatest(u.last_used_at, p.last_seen) as last_used_at
+           from ingest_keys k
+           left join api_key_usage u on u.key_id = k.key_id
+           left join lateral (select count(*) as n, max(seen_at) as last_seen
+                                from incident_counts_pending q where q.key_id = k.key_id) p on true
           where k.project_id = any($1) order by k.created_at",
     )
     .bind(ids)
@@ -219,7 +249,11 @@ pub async fn describe(app: &App, ids: &[String]) -> Result<Vec<ProjectInfo>, Api
                         last_used_at: k.get("last_used_at"),
                     })
                     .collect(),
-                repo: format!("{}/{}", r.get::<&str, _>("repo_owner"), r.get::<&str, _>("repo_name")),
+                repo: format!(
+                    "{}/{}",
+                    r.get::<&str, _>("repo_owner"),
+                    r.get::<&str, _>("repo_name")
+                ),
                 sentry_id: r.get("sentry_id"),
                 platform: r.get("platform"),
                 vercel_project_id: r.get("vercel_project_id"),
@@ -247,7 +281,10 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<ProjectInfo>, ApiErr
     .await?;
     let mut visible = Vec::new();
     for r in rows {
-        let repo = RepoFullName { owner: r.get("repo_owner"), name: r.get("repo_name") };
+        let repo = RepoFullName {
+            owner: r.get("repo_owner"),
+            name: r.get("repo_name"),
+        };
         if access::permission(app, caller, &repo).await? >= Permission::Read {
             visible.push(r.get::<String, _>("project_id"));
         }
@@ -260,7 +297,14 @@ pub async fn new_key(app: &App, caller: &Caller, project_id: &str) -> Result<New
     let p = find_for(app, caller, project_id, Permission::Admin).await?;
     let mut tx = app.pool.begin().await?;
     let (key_id, key) = mint_key(&mut tx, &p.project_id, Some(caller.user_id)).await?;
-    audit(&mut tx, Some(&p.project_id), Some(caller.user_id), "key.created", Some(&key_id)).await?;
+    audit(
+        &mut tx,
+        Some(&p.project_id),
+        Some(caller.user_id),
+        "key.created",
+        Some(&key_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(NewKey {
         dsn: dsn(&app.config.public_url, key.expose(), p.sentry_id),
@@ -273,27 +317,89 @@ pub async fn new_key(app: &App, caller: &Caller, project_id: &str) -> Result<New
 }
 
 /// Revokes a key: ingest refuses it from the next request on.
-pub async fn revoke_key(app: &App, caller: &Caller, project_id: &str, key_id: &str) -> Result<KeyInfo, ApiError> {
+pub async fn revoke_key(
+    app: &App,
+    caller: &Caller,
+    project_id: &str,
+    key_id: &str,
+) -> Result<KeyInfo, ApiError> {
     let p = find_for(app, caller, project_id, Permission::Admin).await?;
     let mut tx = app.pool.begin().await?;
     let row = sqlx::query(
-        "update ingest_keys set revoked_at = coalesce(revoked_at, now())
-          where key_id = $1 and project_id = $2
-          returning key_id, prefix, created_at, revoked_at",
+        "with k as (
+             update ingest_keys set revoked_at = coalesce(revoked_at, now())
+              where key_id = $1 and project_id = $2
+              returning key_id, prefix, created_at, revoked_at)
+         select k.key_id, k.prefix, k.created_at, k.revoked_at,
+                coalesce(u.usage_count, 0) as usage_count, u.last_used_at
+           from k left join api_key_usage u on u.key_id = k.key_id",
     )
     .bind(key_id)
     .bind(&p.project_id)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| ApiError::not_found("key"))?;
-    audit(&mut tx, Some(&p.project_id), Some(caller.user_id), "key.revoked", Some(key_id)).await?;
+    audit(
+        &mut tx,
+        Some(&p.project_id),
+        Some(caller.user_id),
+        "key.revoked",
+        Some(key_id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(KeyInfo {
         key_id: row.get("key_id"),
         prefix: row.get("prefix"),
         created_at: row.get("created_at"),
         revoked_at: row.get("revoked_at"),
-        usage_count: 0,
-        last_used_at: None,
+        usage_count: row.get("usage_count"),
+        last_used_at: row.get("last_used_at"),
     })
+}
+
+/// One audit entry.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// `project.created`, `key.created`, `key.revoked`, `hook.connected`, `hook.removed`,
+    /// `incident.resolved`, `incident.reopened`, `incident.regressed`.
+    pub action: String,
+    /// The id of the object acted on.
+    pub target: Option<String>,
+    /// GitHub login of who did it; null for cairn itself (a regression reopening an incident).
+    pub actor: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The project's audit log, newest first, for its admins. `before`: an entry id to page from.
+pub async fn audit_log(
+    app: &App,
+    caller: &Caller,
+    project_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, ApiError> {
+    let p = find_for(app, caller, project_id, Permission::Admin).await?;
+    let rows = sqlx::query(
+        "select a.id, a.action, a.target, u.github_login, a.created_at
+           from audit_log a left join users u on u.id = a.user_id
+          where a.project_id = $1 and ($2::bigint is null or a.id < $2)
+          order by a.id desc limit $3",
+    )
+    .bind(&p.project_id)
+    .bind(before)
+    .bind(limit.clamp(1, 200))
+    .fetch_all(&app.pool)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| AuditEntry {
+            id: r.get("id"),
+            action: r.get("action"),
+            target: r.get("target"),
+            actor: r.get("github_login"),
+            created_at: r.get("created_at"),
+        })
+        .collect())
 }

@@ -20,7 +20,9 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     fn take_local(&self, project: &str, window: DateTime<Utc>, n: u64) -> bool {
-        let Ok(mut map) = self.local.lock() else { return false };
+        let Ok(mut map) = self.local.lock() else {
+            return false;
+        };
         match map.get_mut(project) {
             Some((w, left)) if *w == window && *left >= n => {
                 *left -= n;

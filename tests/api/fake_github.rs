@@ -51,11 +51,15 @@ impl FakeGitHub {
         let st = Arc::clone(&state);
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let st = Arc::clone(&st);
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| answer(Arc::clone(&st), req));
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
                 });
             }
         });
@@ -64,33 +68,54 @@ impl FakeGitHub {
 
     /// Registers a user with an access token.
     pub fn add_user(&self, id: i64, login: &str, token: &str) -> FakeUser {
-        let u = FakeUser { id, login: login.to_owned(), email: format!("{login}@example.com") };
-        self.state.lock().unwrap().tokens.insert(token.to_owned(), u.clone());
+        let u = FakeUser {
+            id,
+            login: login.to_owned(),
+            email: format!("{login}@example.com"),
+        };
+        self.state
+            .lock()
+            .unwrap()
+            .tokens
+            .insert(token.to_owned(), u.clone());
         u
     }
 
     /// An OAuth code that exchanges for `token`.
     pub fn add_code(&self, code: &str, token: &str) {
-        self.state.lock().unwrap().codes.insert(code.to_owned(), token.to_owned());
+        self.state
+            .lock()
+            .unwrap()
+            .codes
+            .insert(code.to_owned(), token.to_owned());
     }
 
     /// Grants `login` a permission on `repo` ("admin", "write" or "read").
     pub fn grant(&self, login: &str, repo: &str, permission: &str) {
-        self.state
-            .lock()
-            .unwrap()
-            .perms
-            .insert((login.to_owned(), repo.to_ascii_lowercase()), permission.to_owned());
+        self.state.lock().unwrap().perms.insert(
+            (login.to_owned(), repo.to_ascii_lowercase()),
+            permission.to_owned(),
+        );
     }
 
     /// Removes every permission of `login` on `repo`.
     pub fn revoke(&self, login: &str, repo: &str) {
-        self.state.lock().unwrap().perms.remove(&(login.to_owned(), repo.to_ascii_lowercase()));
+        self.state
+            .lock()
+            .unwrap()
+            .perms
+            .remove(&(login.to_owned(), repo.to_ascii_lowercase()));
     }
 
     /// How many requests matched `prefix` ("GET /repos/…").
     pub fn count(&self, prefix: &str) -> usize {
-        self.state.lock().unwrap().seen.iter().filter(|s| s.starts_with(prefix)).count()
+        self.state
+            .lock()
+            .unwrap()
+            .seen
+            .iter()
+            .filter(|s| s.starts_with(prefix))
+            .count()
     }
 
     /// The body of the last token exchange.
@@ -117,26 +142,42 @@ async fn answer(
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("token ").to_owned());
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        .map(|v| {
+            v.trim_start_matches("Bearer ")
+                .trim_start_matches("token ")
+                .to_owned()
+        });
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let mut st = state.lock().unwrap();
     st.seen.push(format!("{method} {path}"));
     let user = auth.as_ref().and_then(|t| st.tokens.get(t).cloned());
-    let unauthorized = || reply(401, json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}));
+    let unauthorized = || {
+        reply(
+            401,
+            json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
+        )
+    };
     let resp = match (method.as_str(), path.as_str()) {
         ("POST", "/login/oauth/access_token") => {
             let v: Value = serde_json::from_slice(&body)
                 .or_else(|_| {
-                    let pairs: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+                    let pairs: HashMap<String, String> =
+                        url::form_urlencoded::parse(&body).into_owned().collect();
                     serde_json::to_value(pairs)
                 })
                 .unwrap_or(Value::Null);
             st.last_exchange = Some(v.clone());
             let code = v["code"].as_str().unwrap_or_default().to_owned();
             match st.codes.remove(&code) {
-                Some(token) if v["client_secret"] == "test-client-secret" => {
-                    reply(200, json!({"access_token": token, "token_type": "bearer", "scope": "read:user,repo,user:email"}))
-                }
+                Some(token) if v["client_secret"] == "test-client-secret" => reply(
+                    200,
+                    json!({"access_token": token, "token_type": "bearer", "scope": "read:user,repo,user:email"}),
+                ),
                 _ => reply(
                     200,
                     json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired.", "error_uri": "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code"}),
@@ -144,11 +185,17 @@ async fn answer(
             }
         }
         ("GET", "/user") => match user {
-            Some(u) => reply(200, json!({"login": u.login, "id": u.id, "avatar_url": format!("https://avatars.example/{}", u.id), "email": null, "type": "User"})),
+            Some(u) => reply(
+                200,
+                json!({"login": u.login, "id": u.id, "avatar_url": format!("https://avatars.example/{}", u.id), "email": null, "type": "User"}),
+            ),
             None => unauthorized(),
         },
         ("GET", "/user/emails") => match user {
-            Some(u) => reply(200, json!([{"email": u.email, "primary": true, "verified": true, "visibility": "private"}])),
+            Some(u) => reply(
+                200,
+                json!([{"email": u.email, "primary": true, "verified": true, "visibility": "private"}]),
+            ),
             None => unauthorized(),
         },
         ("GET", p) if p.starts_with("/repos/") => match user {
@@ -156,15 +203,22 @@ async fn answer(
             Some(u) => {
                 let repo = p.trim_start_matches("/repos/").to_ascii_lowercase();
                 match st.perms.get(&(u.login.clone(), repo.clone())) {
-                    None => reply(404, json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest/repos/repos#get-a-repository"})),
+                    None => reply(
+                        404,
+                        json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest/repos/repos#get-a-repository"}),
+                    ),
                     Some(level) => {
-                        let (admin, push) = (level == "admin", level == "admin" || level == "write");
+                        let (admin, push) =
+                            (level == "admin", level == "admin" || level == "write");
                         let (owner, name) = repo.split_once('/').unwrap_or((&repo, ""));
-                        reply(200, json!({
-                            "id": 1296269, "name": name, "full_name": repo, "private": true,
-                            "owner": {"login": owner, "id": 1},
-                            "permissions": {"admin": admin, "maintain": admin, "push": push, "triage": true, "pull": true}
-                        }))
+                        reply(
+                            200,
+                            json!({
+                                "id": 1296269, "name": name, "full_name": repo, "private": true,
+                                "owner": {"login": owner, "id": 1},
+                                "permissions": {"admin": admin, "maintain": admin, "push": push, "triage": true, "pull": true}
+                            }),
+                        )
                     }
                 }
             }

@@ -23,10 +23,30 @@ async fn the_ide_gets_each_incident_located_as_it_was_at_its_commit() {
     app.ingest(key, &py_error(&old, 2)).await;
     app.ingest(key, &py_error(&new, 7)).await;
 
-    let at_old = app.get(&format!("/v1/incidents?repo=acme/checkout-api&commit={old}"), &session).await;
-    let at_new = app.get(&format!("/v1/incidents?repo=acme/checkout-api&commit={new}"), &session).await;
-    let latest = app.get("/v1/incidents?repo=acme/checkout-api", &session).await;
-    let elsewhere = app.get(&format!("/v1/incidents?repo=acme/checkout-api&commit={}", sha("other")), &session).await;
+    let at_old = app
+        .get(
+            &format!("/v1/incidents?repo=acme/checkout-api&commit={old}"),
+            &session,
+        )
+        .await;
+    let at_new = app
+        .get(
+            &format!("/v1/incidents?repo=acme/checkout-api&commit={new}"),
+            &session,
+        )
+        .await;
+    let latest = app
+        .get("/v1/incidents?repo=acme/checkout-api", &session)
+        .await;
+    let elsewhere = app
+        .get(
+            &format!(
+                "/v1/incidents?repo=acme/checkout-api&commit={}",
+                sha("other")
+            ),
+            &session,
+        )
+        .await;
 
     assert_eq!(at_old.status, 200, "{:?}", at_old.body);
     let i = &at_old.body["incidents"][0];
@@ -40,11 +60,22 @@ async fn the_ide_gets_each_incident_located_as_it_was_at_its_commit() {
     assert_eq!(i["frames"][0]["in_app"], true);
     assert_eq!(at_new.body["incidents"][0]["line_number"], 7);
     assert_eq!(latest.body["incidents"][0]["line_number"], 7);
-    assert_eq!(latest.body["incidents"][0]["first_commit_sha"], old.as_str());
+    assert_eq!(
+        latest.body["incidents"][0]["first_commit_sha"],
+        old.as_str()
+    );
     assert_eq!(latest.body["incidents"][0]["last_commit_sha"], new.as_str());
     assert_eq!(elsewhere.body["incidents"].as_array().unwrap().len(), 0);
     assert!(latest.body["next_cursor"].is_null());
-    for field in ["column_number", "deployment_url", "environment", "first_seen_at", "last_seen_at", "level", "status"] {
+    for field in [
+        "column_number",
+        "deployment_url",
+        "environment",
+        "first_seen_at",
+        "last_seen_at",
+        "level",
+        "status",
+    ] {
         assert!(i.get(field).is_some(), "{field} is always present");
     }
 }
@@ -63,7 +94,12 @@ async fn incidents_page_with_a_cursor_newest_activity_first() {
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
-        let r = app.get(&format!("/v1/incidents?repo=acme/checkout-api&limit=2{cursor}"), &session).await;
+        let r = app
+            .get(
+                &format!("/v1/incidents?repo=acme/checkout-api&limit=2{cursor}"),
+                &session,
+            )
+            .await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         for i in r.body["incidents"].as_array().unwrap() {
             seen.push(i["error_type"].as_str().unwrap().to_owned());
@@ -86,12 +122,34 @@ async fn resolved_incidents_leave_the_open_list_and_filters_apply() {
     let id = r.body["incident_id"].as_str().unwrap();
 
     let patch = app
-        .send("PATCH", &format!("/v1/incidents/{id}"), &[("authorization", &format!("Bearer {session}"))], json!({"status": "resolved"}).to_string())
+        .send(
+            "PATCH",
+            &format!("/v1/incidents/{id}"),
+            &[("authorization", &format!("Bearer {session}"))],
+            json!({"status": "resolved"}).to_string(),
+        )
         .await;
-    let open = app.get("/v1/incidents?repo=acme/checkout-api", &session).await;
-    let resolved = app.get("/v1/incidents?repo=acme/checkout-api&status=resolved", &session).await;
-    let staging = app.get("/v1/incidents?repo=acme/checkout-api&status=resolved&environment=staging", &session).await;
-    let production = app.get("/v1/incidents?repo=acme/checkout-api&status=resolved&environment=production", &session).await;
+    let open = app
+        .get("/v1/incidents?repo=acme/checkout-api", &session)
+        .await;
+    let resolved = app
+        .get(
+            "/v1/incidents?repo=acme/checkout-api&status=resolved",
+            &session,
+        )
+        .await;
+    let staging = app
+        .get(
+            "/v1/incidents?repo=acme/checkout-api&status=resolved&environment=staging",
+            &session,
+        )
+        .await;
+    let production = app
+        .get(
+            "/v1/incidents?repo=acme/checkout-api&status=resolved&environment=production",
+            &session,
+        )
+        .await;
 
     assert_eq!(patch.status, 200);
     assert!(patch.body["resolved_at"].is_string());
@@ -99,7 +157,11 @@ async fn resolved_incidents_leave_the_open_list_and_filters_apply() {
     assert_eq!(resolved.body["incidents"].as_array().unwrap().len(), 1);
     assert_eq!(staging.body["incidents"].as_array().unwrap().len(), 0);
     assert_eq!(production.body["incidents"].as_array().unwrap().len(), 1);
-    let audit: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'incident.resolved'").fetch_one(&app.pool).await.unwrap();
+    let audit: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'incident.resolved'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(audit, 1);
 }
 
@@ -117,7 +179,10 @@ async fn one_incident_comes_with_its_recent_events() {
     assert_eq!(one.status, 200);
     assert_eq!(one.body["incident_id"], id);
     assert_eq!(one.body["recent_events"].as_array().unwrap().len(), 2);
-    assert_eq!(one.body["recent_events"][0]["commit_sha"], sha("c").as_str());
+    assert_eq!(
+        one.body["recent_events"][0]["commit_sha"],
+        sha("c").as_str()
+    );
 }
 
 #[tokio::test]
@@ -129,17 +194,34 @@ async fn a_user_without_access_sees_404s_exactly_as_for_missing_things() {
     let id = r.body["incident_id"].as_str().unwrap();
     let stranger = app.sign_in(77, "stranger").await;
 
-    let list = app.get("/v1/incidents?repo=acme/checkout-api", &stranger).await;
-    let missing_repo = app.get("/v1/incidents?repo=acme/nothing-here", &stranger).await;
+    let list = app
+        .get("/v1/incidents?repo=acme/checkout-api", &stranger)
+        .await;
+    let missing_repo = app
+        .get("/v1/incidents?repo=acme/nothing-here", &stranger)
+        .await;
     let one = app.get(&format!("/v1/incidents/{id}"), &stranger).await;
-    let missing = app.get("/v1/incidents/inc_doesnotexist0000000", &stranger).await;
+    let missing = app
+        .get("/v1/incidents/inc_doesnotexist0000000", &stranger)
+        .await;
     let patch = app
-        .send("PATCH", &format!("/v1/incidents/{id}"), &[("authorization", &format!("Bearer {stranger}"))], json!({"status": "resolved"}).to_string())
+        .send(
+            "PATCH",
+            &format!("/v1/incidents/{id}"),
+            &[("authorization", &format!("Bearer {stranger}"))],
+            json!({"status": "resolved"}).to_string(),
+        )
         .await;
 
-    assert_eq!((list.status, list.body.clone()), (missing_repo.status, missing_repo.body.clone()));
+    assert_eq!(
+        (list.status, list.body.clone()),
+        (missing_repo.status, missing_repo.body.clone())
+    );
     assert_eq!(list.status, 404);
-    assert_eq!((one.status, one.body.clone()), (missing.status, missing.body.clone()));
+    assert_eq!(
+        (one.status, one.body.clone()),
+        (missing.status, missing.body.clone())
+    );
     assert_eq!(one.status, 404);
     assert_eq!(patch.status, 404);
 }
@@ -153,12 +235,20 @@ async fn a_reader_of_the_repo_sees_its_incidents_and_access_is_cached() {
     let reader = app.sign_in(78, "reader").await;
     app.github.grant("reader", "acme/checkout-api", "read");
 
-    let a = app.get("/v1/incidents?repo=Acme/Checkout-API", &reader).await;
-    let b = app.get("/v1/incidents?repo=acme/checkout-api", &reader).await;
+    let a = app
+        .get("/v1/incidents?repo=Acme/Checkout-API", &reader)
+        .await;
+    let b = app
+        .get("/v1/incidents?repo=acme/checkout-api", &reader)
+        .await;
 
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_eq!(b.body["incidents"].as_array().unwrap().len(), 1);
-    assert_eq!(app.github.count("GET /repos/"), 2, "admin once at creation, reader once");
+    assert_eq!(
+        app.github.count("GET /repos/"),
+        2,
+        "admin once at creation, reader once"
+    );
 }
 
 #[tokio::test]
@@ -168,17 +258,67 @@ async fn bad_query_parameters_are_422s_and_missing_sessions_401s() {
     let cases = [
         ("/v1/incidents", "missing_repo"),
         ("/v1/incidents?repo=nope", "invalid_repo"),
-        ("/v1/incidents?repo=acme/checkout-api&commit=xyz", "invalid_commit_sha"),
-        ("/v1/incidents?repo=acme/checkout-api&status=maybe", "invalid_status"),
-        ("/v1/incidents?repo=acme/checkout-api&limit=0", "invalid_limit"),
-        ("/v1/incidents?repo=acme/checkout-api&cursor=!!", "invalid_cursor"),
+        (
+            "/v1/incidents?repo=acme/checkout-api&commit=xyz",
+            "invalid_commit_sha",
+        ),
+        (
+            "/v1/incidents?repo=acme/checkout-api&status=maybe",
+            "invalid_status",
+        ),
+        (
+            "/v1/incidents?repo=acme/checkout-api&limit=0",
+            "invalid_limit",
+        ),
+        (
+            "/v1/incidents?repo=acme/checkout-api&cursor=!!",
+            "invalid_cursor",
+        ),
     ];
     for (path, code) in cases {
         let r = app.get(path, &session).await;
         assert_eq!((r.status, r.code()), (422, code), "{path}");
     }
-    let none = app.send("GET", "/v1/incidents?repo=acme/checkout-api", &[], "").await;
-    let bogus = app.get("/v1/incidents?repo=acme/checkout-api", "cairn_s_bogus").await;
+    let none = app
+        .send("GET", "/v1/incidents?repo=acme/checkout-api", &[], "")
+        .await;
+    let bogus = app
+        .get("/v1/incidents?repo=acme/checkout-api", "cairn_s_bogus")
+        .await;
     assert_eq!((none.status, none.code()), (401, "missing_session"));
     assert_eq!((bogus.status, bogus.code()), (401, "invalid_session"));
+}
+
+#[tokio::test]
+async fn access_removed_on_github_hides_the_repo_once_the_cache_expires() {
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    app.ingest(key, &py_error(&sha("c"), 2)).await;
+    let reader = app.sign_in(79, "leaver").await;
+    app.github.grant("leaver", "acme/checkout-api", "read");
+    assert_eq!(
+        app.get("/v1/incidents?repo=acme/checkout-api", &reader)
+            .await
+            .status,
+        200
+    );
+
+    app.github.revoke("leaver", "acme/checkout-api");
+    let cached = app
+        .get("/v1/incidents?repo=acme/checkout-api", &reader)
+        .await;
+    sqlx::query("update repo_access set checked_at = now() - interval '1 hour'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let expired = app
+        .get("/v1/incidents?repo=acme/checkout-api", &reader)
+        .await;
+
+    assert_eq!(
+        cached.status, 200,
+        "within the cache window the answer stands"
+    );
+    assert_eq!(expired.status, 404);
 }

@@ -34,7 +34,10 @@ async fn ingest_groups_repeated_errors_into_one_incident() {
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!((count, file.as_str(), line, col), (2, "src/handlers/checkout.js", 2, 15));
+    assert_eq!(
+        (count, file.as_str(), line, col),
+        (2, "src/handlers/checkout.js", 2, 15)
+    );
 }
 
 #[tokio::test]
@@ -52,8 +55,14 @@ async fn ingest_counts_a_retried_event_once() {
     assert_eq!(again.status, 202);
     assert_eq!(first.body, again.body);
     app.fold().await;
-    let n: i64 = sqlx::query_scalar("select count(*) from incident_events").fetch_one(&app.pool).await.unwrap();
-    let count: i64 = sqlx::query_scalar("select occurrence_count from incidents").fetch_one(&app.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("select count(*) from incident_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let count: i64 = sqlx::query_scalar("select occurrence_count from incidents")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!((n, count), (1, 1));
 }
 
@@ -66,7 +75,12 @@ async fn ingest_accepts_an_array_and_answers_each_event() {
     other["error_message"] = json!("something else entirely");
     other["error_type"] = json!("RangeError");
 
-    let r = app.ingest(key, &json!([node_error(&sha("c1")), other, node_error(&sha("c2"))])).await;
+    let r = app
+        .ingest(
+            key,
+            &json!([node_error(&sha("c1")), other, node_error(&sha("c2"))]),
+        )
+        .await;
 
     assert_eq!(r.status, 202, "{:?}", r.body);
     let events = r.body["events"].as_array().unwrap();
@@ -82,19 +96,48 @@ async fn ingest_refuses_missing_unknown_and_revoked_keys() {
     let key = project["ingest_key"].as_str().unwrap();
     let ev = node_error(&sha("c1"));
 
-    let none = app.send("POST", "/v1/events", &[("content-type", "application/json")], ev.to_string()).await;
-    let unknown = app.ingest(&format!("cairn_ik_{}", "x".repeat(32)), &ev).await;
+    let none = app
+        .send(
+            "POST",
+            "/v1/events",
+            &[("content-type", "application/json")],
+            ev.to_string(),
+        )
+        .await;
+    let unknown = app
+        .ingest(&format!("cairn_ik_{}", "x".repeat(32)), &ev)
+        .await;
     let malformed = app.ingest("not-a-key", &ev).await;
-    let path = format!("/v1/projects/{}/keys/{}", project["project_id"].as_str().unwrap(), project["key_id"].as_str().unwrap());
-    let revoke = app.send("DELETE", &path, &[("authorization", &format!("Bearer {session}"))], "").await;
+    let path = format!(
+        "/v1/projects/{}/keys/{}",
+        project["project_id"].as_str().unwrap(),
+        project["key_id"].as_str().unwrap()
+    );
+    let revoke = app
+        .send(
+            "DELETE",
+            &path,
+            &[("authorization", &format!("Bearer {session}"))],
+            "",
+        )
+        .await;
     let revoked = app.ingest(key, &ev).await;
 
     assert_eq!((none.status, none.code()), (401, "missing_ingest_key"));
-    assert_eq!((unknown.status, unknown.code()), (401, "invalid_ingest_key"));
-    assert_eq!((malformed.status, malformed.code()), (401, "invalid_ingest_key"));
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (401, "invalid_ingest_key")
+    );
+    assert_eq!(
+        (malformed.status, malformed.code()),
+        (401, "invalid_ingest_key")
+    );
     assert_eq!(revoke.status, 200, "{:?}", revoke.body);
     assert!(revoke.body["revoked_at"].is_string());
-    assert_eq!((revoked.status, revoked.code()), (401, "invalid_ingest_key"));
+    assert_eq!(
+        (revoked.status, revoked.code()),
+        (401, "invalid_ingest_key")
+    );
 }
 
 #[tokio::test]
@@ -117,11 +160,22 @@ async fn ingest_answers_bad_bodies_with_clear_4xx_codes() {
     ];
     for (body, status, code) in cases {
         let r = app
-            .send("POST", "/v1/events", &[("authorization", &format!("Bearer {key}")), ("content-type", "application/json")], body)
+            .send(
+                "POST",
+                "/v1/events",
+                &[
+                    ("authorization", &format!("Bearer {key}")),
+                    ("content-type", "application/json"),
+                ],
+                body,
+            )
             .await;
         assert_eq!((r.status, r.code()), (status, code), "{:?}", r.body);
     }
-    let n: i64 = sqlx::query_scalar("select count(*) from incident_events").fetch_one(&app.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("select count(*) from incident_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 0, "nothing is written for a refused request");
 }
 
@@ -133,14 +187,22 @@ async fn a_resolved_incident_that_recurs_is_reopened() {
     let first = app.ingest(key, &node_error(&sha("c1"))).await;
     let id = first.body["incident_id"].as_str().unwrap();
     let resolve = app
-        .send("PATCH", &format!("/v1/incidents/{id}"), &[("authorization", &format!("Bearer {session}"))], json!({"status": "resolved"}).to_string())
+        .send(
+            "PATCH",
+            &format!("/v1/incidents/{id}"),
+            &[("authorization", &format!("Bearer {session}"))],
+            json!({"status": "resolved"}).to_string(),
+        )
         .await;
     assert_eq!(resolve.body["status"], "resolved", "{:?}", resolve.body);
 
     let again = app.ingest(key, &node_error(&sha("c2"))).await;
 
     assert_eq!(again.body["incident_id"], id);
-    let status: String = sqlx::query_scalar("select status from incidents").fetch_one(&app.pool).await.unwrap();
+    let status: String = sqlx::query_scalar("select status from incidents")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(status, "open");
 }
 
@@ -164,10 +226,19 @@ async fn structured_frames_and_sdk_fingerprints_are_used() {
     let b = app.ingest(key, &ev("bad amount 13")).await;
 
     assert_eq!(a.status, 202, "{:?}", a.body);
-    assert_eq!(a.body["incident_id"], b.body["incident_id"], "numbers do not split an incident");
+    assert_eq!(
+        a.body["incident_id"], b.body["incident_id"],
+        "numbers do not split an incident"
+    );
     let (file, line, func): (String, i32, String) =
-        sqlx::query_as("select file_path, line_number, function from incidents").fetch_one(&app.pool).await.unwrap();
-    assert_eq!((file.as_str(), line, func.as_str()), ("app/payments.py", 2, "charge"));
+        sqlx::query_as("select file_path, line_number, function from incidents")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (file.as_str(), line, func.as_str()),
+        ("app/payments.py", 2, "charge")
+    );
 }
 
 #[tokio::test]
@@ -181,7 +252,10 @@ async fn an_event_with_only_an_unknown_deployment_is_accepted_without_a_commit()
         .await;
 
     assert_eq!(r.status, 202, "{:?}", r.body);
-    let dep: Option<String> = sqlx::query_scalar("select deployment_id from incident_events").fetch_one(&app.pool).await.unwrap();
+    let dep: Option<String> = sqlx::query_scalar("select deployment_id from incident_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(dep.as_deref(), Some("dpl_unknown"));
 }
 
@@ -194,7 +268,12 @@ async fn key_usage_is_counted_without_a_write_per_event() {
         app.ingest(key, &node_error(&sha("c1"))).await;
     }
 
-    let r = app.get(&format!("/v1/projects/{}", project["project_id"].as_str().unwrap()), &session).await;
+    let r = app
+        .get(
+            &format!("/v1/projects/{}", project["project_id"].as_str().unwrap()),
+            &session,
+        )
+        .await;
 
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["keys"][0]["usage_count"], 3);
@@ -203,17 +282,30 @@ async fn key_usage_is_counted_without_a_write_per_event() {
 
 #[tokio::test]
 async fn the_rate_limit_answers_429_with_retry_after() {
-    let app = TestApp::spawn_with(crate::helpers::Options { rate_limit_per_minute: 3, ..Default::default() }).await;
+    let app = TestApp::spawn_with(crate::helpers::Options {
+        rate_limit_per_minute: 3,
+        ..Default::default()
+    })
+    .await;
     let (_, project) = app.project("acme/checkout-api").await;
     let key = project["ingest_key"].as_str().unwrap();
+    // Keep the whole run inside one minute window.
+    crate::helpers::within_one_minute(5).await;
     let mut statuses = Vec::new();
     for _ in 0..5 {
         statuses.push(app.ingest(key, &node_error(&sha("c1"))).await);
     }
-    assert_eq!(statuses.iter().map(|r| r.status).collect::<Vec<_>>(), vec![202, 202, 202, 429, 429]);
+    assert_eq!(
+        statuses.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![202, 202, 202, 429, 429]
+    );
     let limited = &statuses[3];
     assert_eq!(limited.code(), "rate_limited");
-    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry));
 }
 
@@ -230,8 +322,132 @@ async fn health_reports_the_database_and_a_dead_database_is_a_503() {
     let ingest = app.ingest(&key, &node_error(&sha("c1"))).await;
 
     assert_eq!(health.status, 503);
-    assert_eq!((ingest.status, ingest.code()), (503, "database_unavailable"));
+    assert_eq!(
+        (ingest.status, ingest.code()),
+        (503, "database_unavailable")
+    );
     assert!(ingest.headers.contains_key("retry-after"));
-    let n: i64 = sqlx::query_scalar("select count(*) from incident_events").fetch_one(&app.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("select count(*) from incident_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_concurrent_spike_of_one_new_error_makes_one_incident_with_an_exact_count() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (app, key) = (std::sync::Arc::clone(&app), key.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ev = node_error(&sha("spike"));
+            // Every fifth request is a retry of the one before it.
+            ev["event_id"] = json!(format!("spike-{}", i - i % 5 / 4));
+            app.ingest(&key, &ev).await.status
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 202);
+    }
+
+    app.fold().await;
+    let incidents: i64 = sqlx::query_scalar("select count(*) from incidents")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let events: i64 = sqlx::query_scalar("select count(*) from incident_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let count: i64 = sqlx::query_scalar("select occurrence_count from incidents")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let at_commit: i64 = sqlx::query_scalar("select occurrence_count from incident_commits")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let distinct_ids = (0..40)
+        .map(|i: i32| i - i % 5 / 4)
+        .collect::<std::collections::HashSet<_>>()
+        .len() as i64;
+    assert_eq!(
+        (incidents, events, count, at_commit),
+        (1, distinct_ids, distinct_ids, distinct_ids)
+    );
+}
+
+#[tokio::test]
+async fn long_fields_are_truncated_and_frames_capped_at_1000() {
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let frames: Vec<_> = (0..3000)
+        .map(|i| json!({"file_path": format!("/var/task/src/f{i}.js"), "line_number": i + 1, "function": if i == 2999 { "f".repeat(5000) } else { "g".into() }}))
+        .collect();
+    let ev = json!({"error_message": "é".repeat(20_000), "error_type": "T".repeat(1000), "environment": "production",
+                    "commit_sha": sha("c"), "frames": frames, "metadata": {"nul": "a\u{0}b"}});
+
+    let r = app.ingest(key, &ev).await;
+
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let list = app
+        .get("/v1/incidents?repo=acme/checkout-api", &session)
+        .await;
+    let i = &list.body["incidents"][0];
+    assert_eq!(i["frames"].as_array().unwrap().len(), 1000);
+    assert_eq!(
+        i["file_path"], "src/f2999.js",
+        "the innermost frames are kept"
+    );
+    assert!(i["error_message"].as_str().unwrap().len() <= 8 * 1024);
+    assert!(i["error_type"].as_str().unwrap().len() <= 256);
+    assert!(i["function"].as_str().unwrap().len() <= 1024);
+}
+
+#[tokio::test]
+async fn the_rate_limit_holds_across_instances_sharing_the_database() {
+    let a = TestApp::spawn_with(crate::helpers::Options {
+        rate_limit_per_minute: 20,
+        ..Default::default()
+    })
+    .await;
+    let url = {
+        use secrecy::ExposeSecret;
+        a.app.config.database_url.expose_secret().to_owned()
+    };
+    let b = TestApp::spawn_with(crate::helpers::Options {
+        rate_limit_per_minute: 20,
+        database_url: Some(url),
+        ..Default::default()
+    })
+    .await;
+    let (_, project) = a.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+
+    // Keep the whole run inside one minute window.
+    crate::helpers::within_one_minute(10).await;
+    let mut accepted = 0;
+    for i in 0..30 {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        if instance.ingest(key, &node_error(&sha("c1"))).await.status == 202 {
+            accepted += 1;
+        }
+    }
+
+    assert!(
+        (18..=20).contains(&accepted),
+        "two instances admitted {accepted} of a limit of 20"
+    );
+    let reserved: i64 = sqlx::query_scalar("select sum(used)::bigint from rate_limit_windows")
+        .fetch_one(&a.pool)
+        .await
+        .unwrap();
+    assert!(
+        reserved <= 20,
+        "quota is reserved in chunks, never past the limit: {reserved}"
+    );
 }

@@ -3,7 +3,16 @@
 
 mod auth;
 mod fake_github;
+mod faults;
 mod helpers;
 mod incidents;
 mod ingest;
+mod logs;
+mod openapi;
 mod projects;
+mod retention;
+mod schemathesis;
+mod security;
+mod sentry;
+mod serve;
+mod vercel;

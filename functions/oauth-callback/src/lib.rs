@@ -16,44 +16,97 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/me"),
 ];
 
-#[derive(Deserialize)]
-struct TokenBody {
+/// `POST /v1/auth/token` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TokenBody {
+    /// A GitHub OAuth token (from VS Code's GitHub sign-in).
     github_token: String,
 }
 
+/// The signed-in user.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    user: MeUser,
+    expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The user part of `GET /v1/me`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MeUser {
+    github_login: String,
+    github_id: i64,
+    github_email: Option<String>,
+    avatar_url: Option<String>,
+}
+
+/// The OpenAPI description of this function's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(login, callback, token, logout, me))]
+pub struct Doc;
+
 /// Handles one request; never fails (client faults are 4xx responses).
 pub async fn handle(app: &App, req: Request) -> Response {
-    let segs: Vec<String> = http::segments(&req).into_iter().map(str::to_owned).collect();
+    let segs: Vec<String> = http::segments(&req)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match (req.method(), segs.as_slice()) {
-        (&Method::GET, ["v1", "auth", "github", "login"]) => http::respond("GET /v1/auth/github/login", login(app, &req).await),
+        (&Method::GET, ["v1", "auth", "github", "login"]) => {
+            http::respond("GET /v1/auth/github/login", login(app, &req).await)
+        }
         (&Method::GET, ["v1", "auth", "github", "callback"]) => {
             http::respond("GET /v1/auth/github/callback", callback(app, &req).await)
         }
-        (&Method::POST, ["v1", "auth", "token"]) => http::respond("POST /v1/auth/token", token(app, &req).await),
-        (&Method::DELETE, ["v1", "auth", "session"]) => http::respond("DELETE /v1/auth/session", logout(app, &req).await),
+        (&Method::POST, ["v1", "auth", "token"]) => {
+            http::respond("POST /v1/auth/token", token(app, &req).await)
+        }
+        (&Method::DELETE, ["v1", "auth", "session"]) => {
+            http::respond("DELETE /v1/auth/session", logout(app, &req).await)
+        }
         (&Method::GET, ["v1", "me"]) => http::respond("GET /v1/me", me(app, &req).await),
-        (_, ["v1", "auth", ..] | ["v1", "me"]) => http::respond("auth", Err(ApiError::MethodNotAllowed)),
-        (&Method::GET, ["healthz"]) => match shared::db::ping(&app.pool).await {
-            Ok(()) => http::json(200, &serde_json::json!({"status": "ok"})),
-            Err(e) => http::respond("GET /healthz", Err(e.into())),
-        },
+        (_, ["v1", "auth", ..] | ["v1", "me"]) => {
+            http::respond("auth", Err(ApiError::MethodNotAllowed))
+        }
+        (&Method::GET, ["healthz"]) => http::health(&app.pool).await,
         _ => http::respond("auth", Err(ApiError::not_found("route"))),
     }
 }
 
+/// `GET /v1/auth/github/login`: redirect to GitHub's authorize page.
+#[utoipa::path(get, path = "/v1/auth/github/login", tag = "auth",
+    params(("return_to" = Option<String>, Query, description = "where to send the session token afterwards (allow-listed)")),
+    responses(
+        (status = 302, description = "to GitHub, with a single-use state and PKCE S256"),
+        (status = 422, description = "return_to not allowed", body = shared::openapi::ErrorBody),
+        (status = 503, description = "GitHub sign-in not configured, or database unavailable", body = shared::openapi::ErrorBody)))]
 async fn login(app: &App, req: &Request) -> Result<Response, ApiError> {
     let q = http::query(req);
     let url = oauth::begin(app, q.get("return_to").map(String::as_str)).await?;
     Ok(http::redirect(&url))
 }
 
+/// `GET /v1/auth/github/callback`: GitHub sends the browser back here.
+#[utoipa::path(get, path = "/v1/auth/github/callback", tag = "auth",
+    params(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("error" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "signed in", body = shared::auth::session::IssuedSession),
+        (status = 302, description = "signed in; the token goes to return_to"),
+        (status = 400, description = "bad, used or expired state; refused code", body = shared::openapi::ErrorBody),
+        (status = 503, description = "GitHub unavailable or not configured", body = shared::openapi::ErrorBody)))]
 async fn callback(app: &App, req: &Request) -> Result<Response, ApiError> {
     let q = http::query(req);
     if let Some(err) = q.get("error") {
         // The user declined on GitHub, or GitHub refused the app.
-        let code = if err == "access_denied" { "oauth_access_denied" } else { "oauth_error" };
-        return Err(ApiError::bad_request(code, "GitHub did not authorize the sign-in"));
+        let code = if err == "access_denied" {
+            "oauth_access_denied"
+        } else {
+            "oauth_error"
+        };
+        return Err(ApiError::bad_request(
+            code,
+            "GitHub did not authorize the sign-in",
+        ));
     }
     let code = q.get("code").map(String::as_str).unwrap_or_default();
     let state = q.get("state").map(String::as_str).unwrap_or_default();
@@ -70,30 +123,48 @@ async fn callback(app: &App, req: &Request) -> Result<Response, ApiError> {
     }
 }
 
+/// `POST /v1/auth/token`: trade a GitHub token for a cairn session.
+#[utoipa::path(post, path = "/v1/auth/token", tag = "auth", request_body = TokenBody,
+    responses(
+        (status = 200, description = "signed in", body = shared::auth::session::IssuedSession),
+        (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
+        (status = 401, description = "GitHub refused the token", body = shared::openapi::ErrorBody),
+        (status = 422, description = "body has the wrong shape", body = shared::openapi::ErrorBody),
+        (status = 503, description = "GitHub or the database unavailable", body = shared::openapi::ErrorBody)))]
 async fn token(app: &App, req: &Request) -> Result<Response, ApiError> {
     let body: TokenBody = http::read_json(req)?;
     let session = oauth::exchange_github_token(app, &body.github_token).await?;
     Ok(http::json(200, &session))
 }
 
+/// `DELETE /v1/auth/session`: sign out; the token stops working at once.
+#[utoipa::path(delete, path = "/v1/auth/session", tag = "auth", security(("session" = [])),
+    responses((status = 204, description = "signed out"),
+              (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+              (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
 async fn logout(app: &App, req: &Request) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     auth::session::revoke(app, &caller).await?;
     Ok(http::empty(204))
 }
 
+/// `GET /v1/me`: who is signed in.
+#[utoipa::path(get, path = "/v1/me", tag = "auth", security(("session" = [])),
+    responses((status = 200, description = "the signed-in user", body = Me),
+              (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+              (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
 async fn me(app: &App, req: &Request) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     Ok(http::json(
         200,
-        &serde_json::json!({
-            "user": {
-                "github_login": caller.github_login,
-                "github_id": caller.github_id,
-                "github_email": caller.github_email,
-                "avatar_url": caller.avatar_url,
+        &Me {
+            user: MeUser {
+                github_login: caller.github_login,
+                github_id: caller.github_id,
+                github_email: caller.github_email,
+                avatar_url: caller.avatar_url,
             },
-            "expires_at": caller.expires_at,
-        }),
+            expires_at: caller.expires_at,
+        },
     ))
 }

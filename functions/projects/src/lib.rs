@@ -5,7 +5,7 @@ use lambda_http::{http::Method, Request};
 use serde::Deserialize;
 use shared::domain::RepoFullName;
 use shared::http::{self, Response};
-use shared::{auth, projects, ApiError, App};
+use shared::{auth, hooks, projects, ApiError, App};
 
 /// The routes this function serves (method, path template), as in `template.yaml`.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -14,51 +14,142 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/projects/{project_id}"),
     ("POST", "/v1/projects/{project_id}/keys"),
     ("DELETE", "/v1/projects/{project_id}/keys/{key_id}"),
+    ("GET", "/v1/projects/{project_id}/audit"),
+    ("POST", "/v1/hooks"),
+    ("GET", "/v1/hooks"),
+    ("DELETE", "/v1/hooks/{hook_id}"),
+    ("POST", "/v1/hooks/vercel/{hook_id}"),
 ];
 
-#[derive(Deserialize)]
-struct CreateBody {
+/// `POST /v1/projects` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CreateBody {
+    /// `owner/name` of a GitHub repo the caller administers.
     repo: String,
 }
 
+/// `GET /v1/projects` answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ProjectList {
+    projects: Vec<projects::ProjectInfo>,
+}
+
+/// `POST /v1/hooks` body. No `Debug`: it holds the secret until it is wrapped.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ConnectBody {
+    /// The signing secret Vercel showed when the webhook was created.
+    secret: String,
+}
+
+/// `GET /v1/projects/{project_id}/audit` answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    entries: Vec<projects::AuditEntry>,
+    /// Pass as `before` for the next page; null on the last.
+    next_before: Option<i64>,
+}
+
+/// `GET /v1/hooks` answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct HookList {
+    hooks: Vec<hooks::HookInfo>,
+}
+
+/// The OpenAPI description of this function's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    create,
+    list,
+    get,
+    new_key,
+    revoke,
+    audit,
+    connect_hook,
+    list_hooks,
+    remove_hook,
+    vercel_delivery
+))]
+pub struct Doc;
+
 /// Handles one request; never fails (client faults are 4xx responses).
 pub async fn handle(app: &App, req: Request) -> Response {
-    let segs: Vec<String> = http::segments(&req).into_iter().map(str::to_owned).collect();
+    let segs: Vec<String> = http::segments(&req)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let m = req.method().clone();
     match (&m, segs.as_slice()) {
-        (&Method::POST, ["v1", "projects"]) => http::respond("POST /v1/projects", create(app, &req).await),
-        (&Method::GET, ["v1", "projects"]) => http::respond("GET /v1/projects", list(app, &req).await),
-        (&Method::GET, ["v1", "projects", id]) => http::respond("GET /v1/projects/{id}", get(app, &req, id).await),
+        (&Method::POST, ["v1", "projects"]) => {
+            http::respond("POST /v1/projects", create(app, &req).await)
+        }
+        (&Method::GET, ["v1", "projects"]) => {
+            http::respond("GET /v1/projects", list(app, &req).await)
+        }
+        (&Method::GET, ["v1", "projects", id]) => {
+            http::respond("GET /v1/projects/{id}", get(app, &req, id).await)
+        }
         (&Method::POST, ["v1", "projects", id, "keys"]) => {
             http::respond("POST /v1/projects/{id}/keys", new_key(app, &req, id).await)
         }
-        (&Method::DELETE, ["v1", "projects", id, "keys", key]) => {
-            http::respond("DELETE /v1/projects/{id}/keys/{key}", revoke(app, &req, id, key).await)
+        (&Method::DELETE, ["v1", "projects", id, "keys", key]) => http::respond(
+            "DELETE /v1/projects/{id}/keys/{key}",
+            revoke(app, &req, id, key).await,
+        ),
+        (&Method::GET, ["v1", "projects", id, "audit"]) => {
+            http::respond("GET /v1/projects/{id}/audit", audit(app, &req, id).await)
         }
         (_, ["v1", "projects", ..]) => http::respond("projects", Err(ApiError::MethodNotAllowed)),
-        (&Method::GET, ["healthz"]) => match shared::db::ping(&app.pool).await {
-            Ok(()) => http::json(200, &serde_json::json!({"status": "ok"})),
-            Err(e) => http::respond("GET /healthz", Err(e.into())),
-        },
+        (&Method::POST, ["v1", "hooks", "vercel", id]) => http::respond(
+            "POST /v1/hooks/vercel/{id}",
+            vercel_delivery(app, &req, id).await,
+        ),
+        (&Method::POST, ["v1", "hooks"]) => {
+            http::respond("POST /v1/hooks", connect_hook(app, &req).await)
+        }
+        (&Method::GET, ["v1", "hooks"]) => {
+            http::respond("GET /v1/hooks", list_hooks(app, &req).await)
+        }
+        (&Method::DELETE, ["v1", "hooks", id]) => {
+            http::respond("DELETE /v1/hooks/{id}", remove_hook(app, &req, id).await)
+        }
+        (_, ["v1", "hooks", ..]) => http::respond("hooks", Err(ApiError::MethodNotAllowed)),
+        (&Method::GET, ["healthz"]) => http::health(&app.pool).await,
         _ => http::respond("projects", Err(ApiError::not_found("route"))),
     }
 }
 
+/// `POST /v1/projects`: a project for a repo the caller administers, with its first key.
+#[utoipa::path(post, path = "/v1/projects", tag = "projects", security(("session" = [])), request_body = CreateBody,
+    responses(
+        (status = 201, description = "created; the key is shown this once", body = projects::NewKey),
+        (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
+        (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+        (status = 404, description = "the repo does not exist or the caller cannot see it", body = shared::openapi::ErrorBody),
+        (status = 409, description = "the repo already has a project", body = shared::openapi::ErrorBody),
+        (status = 422, description = "bad repo or body shape", body = shared::openapi::ErrorBody),
+        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn create(app: &App, req: &Request) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let body: CreateBody = http::read_json(req)?;
-    let repo = RepoFullName::parse(&body.repo).map_err(|e| ApiError::unprocessable("invalid_repo", e.to_string()))?;
+    let repo = RepoFullName::parse(&body.repo)
+        .map_err(|e| ApiError::unprocessable("invalid_repo", e.to_string()))?;
     let created = projects::create(app, &caller, &repo).await?;
     Ok(http::json(201, &created))
 }
 
+/// `GET /v1/projects`: the projects whose repo the caller can read.
+#[utoipa::path(get, path = "/v1/projects", tag = "projects", security(("session" = [])),
+    responses((status = 200, description = "the projects", body = ProjectList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn list(app: &App, req: &Request) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let list = projects::list(app, &caller).await?;
-    Ok(http::json(200, &serde_json::json!({"projects": list})))
+    Ok(http::json(200, &ProjectList { projects: list }))
 }
 
+/// `GET /v1/projects/{project_id}`.
+#[utoipa::path(get, path = "/v1/projects/{project_id}", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
+    responses((status = 200, description = "the project and its keys", body = projects::ProjectInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn get(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let p = projects::find_for(app, &caller, id, shared::github::Permission::Read).await?;
@@ -67,14 +158,118 @@ async fn get(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
     Ok(http::json(200, &one))
 }
 
+/// `POST /v1/projects/{project_id}/keys`: another ingest key (for rotation).
+#[utoipa::path(post, path = "/v1/projects/{project_id}/keys", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
+    responses((status = 201, description = "the new key, shown this once", body = projects::NewKey), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn new_key(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let key = projects::new_key(app, &caller, id).await?;
     Ok(http::json(201, &key))
 }
 
+/// `DELETE /v1/projects/{project_id}/keys/{key_id}`: revoke; the key stops working at once.
+#[utoipa::path(delete, path = "/v1/projects/{project_id}/keys/{key_id}", tag = "projects", security(("session" = [])),
+    params(("project_id" = String, Path, description = "proj_…"), ("key_id" = String, Path, description = "key_…")),
+    responses((status = 200, description = "the revoked key", body = projects::KeyInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+              (status = 404, description = "no such project or key, or not visible", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn revoke(app: &App, req: &Request, id: &str, key_id: &str) -> Result<Response, ApiError> {
     let caller = auth::authenticate(app, req).await?;
     let key = projects::revoke_key(app, &caller, id, key_id).await?;
     Ok(http::json(200, &key))
+}
+
+/// `POST /v1/hooks`: connects a Vercel team by registering its webhook secret (stored sealed).
+#[utoipa::path(post, path = "/v1/hooks", tag = "hooks", security(("session" = [])), request_body = ConnectBody,
+    responses(
+        (status = 201, description = "connected; paste `url` into Vercel's webhook settings", body = hooks::NewHook),
+        (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
+        (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+        (status = 422, description = "missing or implausible secret", body = shared::openapi::ErrorBody),
+        (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
+async fn connect_hook(app: &App, req: &Request) -> Result<Response, ApiError> {
+    let caller = auth::authenticate(app, req).await?;
+    let body: ConnectBody = http::read_json(req)?;
+    let secret = hooks::parse_secret(body.secret)?;
+    let hook = hooks::connect(app, &caller, &secret).await?;
+    Ok(http::json(201, &hook))
+}
+
+/// `GET /v1/hooks`: the caller's hooks, never their secrets.
+#[utoipa::path(get, path = "/v1/hooks", tag = "hooks", security(("session" = [])),
+    responses((status = 200, description = "the caller's hooks", body = HookList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
+async fn list_hooks(app: &App, req: &Request) -> Result<Response, ApiError> {
+    let caller = auth::authenticate(app, req).await?;
+    let list = hooks::list(app, &caller).await?;
+    Ok(http::json(200, &HookList { hooks: list }))
+}
+
+/// `DELETE /v1/hooks/{hook_id}`: removes one of the caller's hooks; its deliveries are refused.
+#[utoipa::path(delete, path = "/v1/hooks/{hook_id}", tag = "hooks", security(("session" = [])), params(("hook_id" = String, Path, description = "hook_…")),
+    responses((status = 200, description = "the removed hook", body = hooks::HookInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 404, description = "no such hook, or not the caller's", body = shared::openapi::ErrorBody), (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
+async fn remove_hook(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let caller = auth::authenticate(app, req).await?;
+    let hook = hooks::remove(app, &caller, id).await?;
+    Ok(http::json(200, &hook))
+}
+
+/// `POST /v1/hooks/vercel/{hook_id}`: the webhook Vercel calls, authenticated by the
+/// `x-vercel-signature` of the raw body (HMAC-SHA1 with the hook's secret), not a session.
+#[utoipa::path(post, path = "/v1/hooks/vercel/{hook_id}", tag = "hooks",
+    params(("hook_id" = String, Path, description = "hook_…"), ("x-vercel-signature" = String, Header, description = "lowercase hex HMAC-SHA1 of the raw body, keyed with the hook's secret")),
+    request_body(content = Object, description = "a Vercel webhook delivery: {id, type, createdAt, region, payload}", content_type = "application/json"),
+    responses(
+        (status = 200, description = "recorded, a duplicate (redelivery) or ignored (not a deployment event); `reason` says why a deployment has no project", body = hooks::Receipt),
+        (status = 400, description = "signed, but not JSON", body = shared::openapi::ErrorBody),
+        (status = 401, description = "missing or wrong signature", body = shared::openapi::ErrorBody),
+        (status = 404, description = "no such hook, or removed", body = shared::openapi::ErrorBody),
+        (status = 413, description = "body over 1 MiB", body = shared::openapi::ErrorBody),
+        (status = 422, description = "signed JSON that is not a webhook delivery", body = shared::openapi::ErrorBody),
+        (status = 503, description = "database or GitHub unavailable; Vercel redelivers", body = shared::openapi::ErrorBody)))]
+async fn vercel_delivery(app: &App, req: &Request, hook_id: &str) -> Result<Response, ApiError> {
+    let signature = http::header(req, shared::vercel::SIGNATURE_HEADER);
+    let receipt = hooks::receive(app, hook_id, http::body_bytes(req), signature).await?;
+    Ok(http::json(200, &receipt))
+}
+
+/// `GET /v1/projects/{project_id}/audit`: who did what, newest first (project admins only).
+#[utoipa::path(get, path = "/v1/projects/{project_id}/audit", tag = "projects", security(("session" = [])),
+    params(("project_id" = String, Path, description = "proj_…"),
+           ("before" = Option<i64>, Query, description = "next_before of the previous page"),
+           ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses(
+        (status = 200, description = "audit entries", body = AuditPage),
+        (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+        (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+        (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody),
+        (status = 422, description = "a bad parameter", body = shared::openapi::ErrorBody),
+        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+async fn audit(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
+    let caller = auth::authenticate(app, req).await?;
+    let q = http::query(req);
+    let parse = |name: &'static str, min: i64, max: i64| -> Result<Option<i64>, ApiError> {
+        match q.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::unprocessable("invalid_parameter", format!("{name} is out of range"))
+                }),
+        }
+    };
+    let before = parse("before", 1, i64::MAX)?;
+    let limit = parse("limit", 1, 200)?.unwrap_or(50);
+    let entries = projects::audit_log(app, &caller, id, before, limit).await?;
+    let next_before = (entries.len() as i64 == limit)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    Ok(http::json(
+        200,
+        &AuditPage {
+            entries,
+            next_before,
+        },
+    ))
 }

@@ -15,7 +15,11 @@ use crate::github::Permission;
 pub struct RepoAccess(pub Permission);
 
 /// The caller's permission on `repo`, from the cache or GitHub.
-pub async fn permission(app: &App, caller: &Caller, repo: &RepoFullName) -> Result<Permission, ApiError> {
+pub async fn permission(
+    app: &App,
+    caller: &Caller,
+    repo: &RepoFullName,
+) -> Result<Permission, ApiError> {
     let key = repo.key();
     let ttl = app.config.access_cache_ttl.as_secs() as f64;
     let cached = sqlx::query(
@@ -59,6 +63,9 @@ pub async fn require_permission(
     } else if p == Permission::None {
         Err(ApiError::not_found(what))
     } else {
-        Err(ApiError::forbidden("not_repo_admin", "you need admin rights on this repo on GitHub"))
+        Err(ApiError::forbidden(
+            "not_repo_admin",
+            "you need admin rights on this repo on GitHub",
+        ))
     }
 }

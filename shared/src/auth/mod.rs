@@ -18,13 +18,18 @@ impl From<GitHubError> for ApiError {
                 "GitHub sign-in is not configured: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET",
                 None,
             ),
-            GitHubError::BadCode(_) => {
-                ApiError::bad_request("invalid_oauth_code", "GitHub refused the authorization code")
+            GitHubError::BadCode(_) => ApiError::bad_request(
+                "invalid_oauth_code",
+                "GitHub refused the authorization code",
+            ),
+            GitHubError::Unauthorized => {
+                ApiError::unauthorized("invalid_github_token", "GitHub refused the token")
             }
-            GitHubError::Unauthorized => ApiError::unauthorized("invalid_github_token", "GitHub refused the token"),
-            GitHubError::Unavailable(src) => {
-                ApiError::unavailable("github_unavailable", "GitHub could not be reached, retry later", Some(src))
-            }
+            GitHubError::Unavailable(src) => ApiError::unavailable(
+                "github_unavailable",
+                "GitHub could not be reached, retry later",
+                Some(src),
+            ),
         }
     }
 }

@@ -21,13 +21,22 @@ fn callback_url(app: &App) -> String {
 /// Whether a sign-in may send its token back to `return_to`: cairn's own origin, an origin from
 /// `CAIRN_ALLOWED_RETURN_ORIGINS`, or an editor URI handler (`vscode://`, `vscode-insiders://`).
 pub fn return_to_allowed(app: &App, return_to: &str) -> bool {
-    let Ok(url) = url::Url::parse(return_to) else { return false };
+    let Ok(url) = url::Url::parse(return_to) else {
+        return false;
+    };
     if matches!(url.scheme(), "vscode" | "vscode-insiders") {
         return true;
     }
     let origin = url.origin().ascii_serialization();
-    origin == url::Url::parse(&app.config.public_url).map(|u| u.origin().ascii_serialization()).unwrap_or_default()
-        || app.config.allowed_return_origins.iter().any(|o| o == &origin)
+    origin
+        == url::Url::parse(&app.config.public_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+        || app
+            .config
+            .allowed_return_origins
+            .iter()
+            .any(|o| o == &origin)
 }
 
 /// Starts a sign-in: stores a single-use state with its PKCE verifier and returns GitHub's
@@ -38,7 +47,10 @@ pub async fn begin(app: &App, return_to: Option<&str>) -> Result<String, ApiErro
     };
     if let Some(rt) = return_to {
         if !return_to_allowed(app, rt) {
-            return Err(ApiError::unprocessable("return_to_not_allowed", "return_to is not an allowed address"));
+            return Err(ApiError::unprocessable(
+                "return_to_not_allowed",
+                "return_to is not an allowed address",
+            ));
         }
     }
     let state = crypto::random_alphanumeric(32);
@@ -55,7 +67,9 @@ pub async fn begin(app: &App, return_to: Option<&str>) -> Result<String, ApiErro
     .execute(&app.pool)
     .await?;
     // Old states are cleaned up as new ones are made.
-    sqlx::query("delete from oauth_states where expires_at < now() - interval '1 hour'").execute(&app.pool).await?;
+    sqlx::query("delete from oauth_states where expires_at < now() - interval '1 hour'")
+        .execute(&app.pool)
+        .await?;
     let mut url = url::Url::parse(&authorize).map_err(|e| ApiError::Internal(e.into()))?;
     url.query_pairs_mut()
         .append_pair("client_id", &client_id)
@@ -77,7 +91,12 @@ pub struct Completed {
 /// Finishes a sign-in: the state is consumed (single use, unexpired), the code exchanged with
 /// the stored verifier, the user upserted and a session issued.
 pub async fn complete(app: &App, code: &str, state: &str) -> Result<Completed, ApiError> {
-    let bad_state = || ApiError::bad_request("invalid_oauth_state", "unknown, used or expired sign-in state");
+    let bad_state = || {
+        ApiError::bad_request(
+            "invalid_oauth_state",
+            "unknown, used or expired sign-in state",
+        )
+    };
     if app.github.authorize_base().is_none() {
         return Err(crate::github::GitHubError::NotConfigured.into());
     }
@@ -99,17 +118,29 @@ pub async fn complete(app: &App, code: &str, state: &str) -> Result<Completed, A
         .ok()
         .and_then(|v| String::from_utf8(v).ok())
         .ok_or_else(bad_state)?;
-    let token = app.github.exchange_code(code, &verifier, &callback_url(app)).await?;
+    let token = app
+        .github
+        .exchange_code(code, &verifier, &callback_url(app))
+        .await?;
     let user = app.github.user(&token).await?;
     let session = session::issue(app, &user, &token).await?;
-    Ok(Completed { session, return_to: row.get("return_to") })
+    Ok(Completed {
+        session,
+        return_to: row.get("return_to"),
+    })
 }
 
 /// Trades a GitHub token (from VS Code's GitHub sign-in) for a cairn session.
-pub async fn exchange_github_token(app: &App, github_token: &str) -> Result<IssuedSession, ApiError> {
+pub async fn exchange_github_token(
+    app: &App,
+    github_token: &str,
+) -> Result<IssuedSession, ApiError> {
     let t = github_token.trim();
     if t.is_empty() || t.len() > 512 || !t.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::unauthorized("invalid_github_token", "GitHub refused the token"));
+        return Err(ApiError::unauthorized(
+            "invalid_github_token",
+            "GitHub refused the token",
+        ));
     }
     let token = SecretString::from(t.to_owned());
     let user = app.github.user(&token).await?;

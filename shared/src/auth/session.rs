@@ -26,7 +26,7 @@ pub struct Caller {
 }
 
 /// The session answer of the callback and the token exchange.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IssuedSession {
     pub session_token: String,
     pub expires_at: DateTime<Utc>,
@@ -34,20 +34,26 @@ pub struct IssuedSession {
 }
 
 /// The user part of a session answer.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionUser {
     pub github_login: String,
     pub github_id: i64,
 }
 
 fn invalid() -> ApiError {
-    ApiError::unauthorized("invalid_session", "missing, invalid or expired session token")
+    ApiError::unauthorized(
+        "invalid_session",
+        "missing, invalid or expired session token",
+    )
 }
 
 /// Authenticates `Authorization: Bearer cairn_s_…`. Every failure is the same `401`.
 pub async fn authenticate(app: &App, req: &Request) -> Result<Caller, ApiError> {
     let Some(raw) = crate::http::bearer(req) else {
-        return Err(ApiError::unauthorized("missing_session", "Authorization: Bearer <session token> is required"));
+        return Err(ApiError::unauthorized(
+            "missing_session",
+            "Authorization: Bearer <session token> is required",
+        ));
     };
     let token = SessionToken::parse(raw).ok_or_else(invalid)?;
     let hash = token.hash();
@@ -92,12 +98,20 @@ pub async fn authenticate(app: &App, req: &Request) -> Result<Caller, ApiError> 
 }
 
 /// Upserts the GitHub user and issues a new session holding their sealed GitHub token.
-pub async fn issue(app: &App, user: &GitHubUser, github_token: &SecretString) -> Result<IssuedSession, ApiError> {
+pub async fn issue(
+    app: &App,
+    user: &GitHubUser,
+    github_token: &SecretString,
+) -> Result<IssuedSession, ApiError> {
     use secrecy::ExposeSecret;
     let token = SessionToken::generate();
-    let ttl = chrono::Duration::from_std(app.config.session_ttl).unwrap_or(chrono::Duration::days(30));
+    let ttl =
+        chrono::Duration::from_std(app.config.session_ttl).unwrap_or(chrono::Duration::days(30));
     let expires_at = Utc::now() + ttl;
-    let sealed = crypto::seal(&app.config.secret_key, github_token.expose_secret().as_bytes());
+    let sealed = crypto::seal(
+        &app.config.secret_key,
+        github_token.expose_secret().as_bytes(),
+    );
     let mut tx = app.pool.begin().await?;
     let user_id: i64 = sqlx::query_scalar(
         "insert into users (github_id, github_login, github_email, avatar_url)
@@ -123,18 +137,27 @@ pub async fn issue(app: &App, user: &GitHubUser, github_token: &SecretString) ->
         .execute(&mut *tx)
         .await?;
     // A new sign-in may carry new rights: forget cached permissions.
-    sqlx::query("delete from repo_access where user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    sqlx::query("delete from repo_access where user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     tracing::info!(user.id = user_id, "session issued");
     Ok(IssuedSession {
         session_token: token.expose().to_owned(),
         expires_at,
-        user: SessionUser { github_login: user.login.clone(), github_id: user.id },
+        user: SessionUser {
+            github_login: user.login.clone(),
+            github_id: user.id,
+        },
     })
 }
 
 /// Ends a session: its token stops working at once.
 pub async fn revoke(app: &App, caller: &Caller) -> Result<(), ApiError> {
-    sqlx::query("delete from sessions where id = $1").bind(caller.session_id).execute(&app.pool).await?;
+    sqlx::query("delete from sessions where id = $1")
+        .bind(caller.session_id)
+        .execute(&app.pool)
+        .await?;
     Ok(())
 }

@@ -82,3 +82,31 @@ pub async fn fold_pending(pool: &PgPool) -> Result<u64, sqlx::Error> {
         }
     }
 }
+
+/// Starts a fold in the background unless this instance started one in the last
+/// [`FOLD_INTERVAL_MS`]: ingest never waits for it, and a spike does not queue folds.
+pub fn fold_soon(app: &crate::app::App) {
+    use std::sync::atomic::Ordering;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let last = app.last_fold_ms.load(Ordering::Relaxed);
+    if now.saturating_sub(last) < FOLD_INTERVAL_MS
+        || app
+            .last_fold_ms
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    let pool = app.pool.clone();
+    tokio::spawn(async move {
+        if let Err(e) = fold_pending(&pool).await {
+            tracing::warn!(error = %e, "folding counts failed; a later fold will pick them up");
+        }
+    });
+}
+
+/// Least time between two folds started by one instance.
+pub const FOLD_INTERVAL_MS: u64 = 200;

@@ -22,7 +22,8 @@ fn invalid() -> ApiError {
 
 /// Authenticates a raw key (`None`: no key was sent).
 pub async fn authenticate_key(app: &App, raw: Option<&str>) -> Result<KeyedProject, ApiError> {
-    let raw = raw.ok_or_else(|| ApiError::unauthorized("missing_ingest_key", "an ingest key is required"))?;
+    let raw = raw
+        .ok_or_else(|| ApiError::unauthorized("missing_ingest_key", "an ingest key is required"))?;
     let key = IngestKey::parse(raw).ok_or_else(invalid)?;
     let hash = key.hash();
     let row = sqlx::query(

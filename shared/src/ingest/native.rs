@@ -13,8 +13,8 @@ use crate::http::{parse_json, MAX_BODY_BYTES};
 pub const MAX_BATCH: usize = 1000;
 
 /// A structured frame as clients send it (oldest call first).
-#[derive(Debug, Deserialize)]
-struct NativeFrame {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NativeFrame {
     #[serde(alias = "filename", alias = "abs_path", alias = "file")]
     file_path: Option<String>,
     module: Option<String>,
@@ -26,13 +26,17 @@ struct NativeFrame {
     in_app: Option<bool>,
 }
 
-/// The body of one native event; see ARCHITECTURE §3.
-#[derive(Debug, Deserialize)]
-struct NativeEvent {
+/// The body of one native event; see ARCHITECTURE §3. `error_message` is required, and
+/// `commit_sha` and `environment` unless `deployment_id` is given (the deployment's commit and
+/// environment are used, now or when a Vercel hook reports it); checked after parsing, as `422`s.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NativeEvent {
+    #[schema(required = true)]
     error_message: Option<String>,
     error_type: Option<String>,
     stack_trace: Option<String>,
     frames: Option<Vec<NativeFrame>>,
+    #[schema(pattern = "^[0-9a-fA-F]{40}$")]
     commit_sha: Option<String>,
     environment: Option<String>,
     occurred_at: Option<DateTime<Utc>>,
@@ -41,7 +45,9 @@ struct NativeEvent {
     user_id: Option<String>,
     fingerprint: Option<Vec<String>>,
     level: Option<String>,
+    #[schema(value_type = Option<Object>)]
     tags: Option<BTreeMap<String, serde_json::Value>>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Map<String, serde_json::Value>>,
     event_id: Option<String>,
     platform: Option<String>,
@@ -53,10 +59,19 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
         None => field.to_owned(),
     };
     if !value.is_object() {
-        return Err(ApiError::unprocessable("invalid_event", format!("{} must be a JSON object", at("event").trim_end_matches(".event"))));
+        return Err(ApiError::unprocessable(
+            "invalid_event",
+            format!(
+                "{} must be a JSON object",
+                at("event").trim_end_matches(".event")
+            ),
+        ));
     }
     if serde_json::to_vec(&value).map(|v| v.len()).unwrap_or(0) > MAX_BODY_BYTES {
-        return Err(ApiError::too_large("event_too_large", "one event exceeds 1 MiB"));
+        return Err(ApiError::too_large(
+            "event_too_large",
+            "one event exceeds 1 MiB",
+        ));
     }
     let payload = value.clone();
     let ev: NativeEvent = serde_json::from_value(value)
@@ -64,29 +79,59 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
     let error_message = ev
         .error_message
         .filter(|m| !m.trim().is_empty())
-        .ok_or_else(|| ApiError::unprocessable("missing_error_message", format!("{} is required", at("error_message"))))?;
-    let environment = ev
-        .environment
-        .filter(|e| !e.trim().is_empty())
-        .ok_or_else(|| ApiError::unprocessable("missing_environment", format!("{} is required", at("environment"))))?;
+        .ok_or_else(|| {
+            ApiError::unprocessable(
+                "missing_error_message",
+                format!("{} is required", at("error_message")),
+            )
+        })?;
+    // With a deployment id, the environment may come from the deployment (see `resolve`).
+    let environment = ev.environment.filter(|e| !e.trim().is_empty());
+    if environment.is_none()
+        && ev
+            .deployment_id
+            .as_deref()
+            .is_none_or(|d| d.trim().is_empty())
+    {
+        return Err(ApiError::unprocessable(
+            "missing_environment",
+            format!(
+                "{} is required unless deployment_id is given",
+                at("environment")
+            ),
+        ));
+    }
     let commit_sha = ev.commit_sha.filter(|c| !c.trim().is_empty());
     if let Some(c) = &commit_sha {
         crate::domain::CommitSha::parse(c).map_err(|_| {
-            ApiError::unprocessable("invalid_commit_sha", format!("{} must be 40 hexadecimal characters", at("commit_sha")))
+            ApiError::unprocessable(
+                "invalid_commit_sha",
+                format!("{} must be 40 hexadecimal characters", at("commit_sha")),
+            )
         })?;
     }
     let deployment_id = ev.deployment_id.filter(|d| !d.trim().is_empty());
     if commit_sha.is_none() && deployment_id.is_none() {
         return Err(ApiError::unprocessable(
             "missing_commit_sha",
-            format!("{} is required unless deployment_id is given", at("commit_sha")),
+            format!(
+                "{} is required unless deployment_id is given",
+                at("commit_sha")
+            ),
         ));
     }
     let tags = ev
         .tags
         .unwrap_or_default()
         .into_iter()
-        .map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+        .map(|(k, v)| {
+            (
+                k,
+                v.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string()),
+            )
+        })
         .collect();
     Ok(ErrorEvent {
         event_id: ev.event_id,
@@ -109,13 +154,16 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
         commit_sha,
         release: ev.release,
         deployment_id,
-        environment: Some(environment),
+        environment,
         occurred_at: ev.occurred_at,
         user_id: ev.user_id,
         fingerprint: ev.fingerprint,
         level: ev.level,
         tags,
-        metadata: ev.metadata.map(serde_json::Value::Object).unwrap_or(serde_json::Value::Null),
+        metadata: ev
+            .metadata
+            .map(serde_json::Value::Object)
+            .unwrap_or(serde_json::Value::Null),
         platform: ev.platform,
         payload,
     })
@@ -127,12 +175,22 @@ pub fn parse(body: &[u8]) -> Result<(Vec<ErrorEvent>, bool), ApiError> {
     match value {
         serde_json::Value::Array(items) => {
             if items.is_empty() {
-                return Err(ApiError::unprocessable("empty_batch", "the array holds no events"));
+                return Err(ApiError::unprocessable(
+                    "empty_batch",
+                    "the array holds no events",
+                ));
             }
             if items.len() > MAX_BATCH {
-                return Err(ApiError::too_large("too_many_events", "at most 1000 events per request"));
+                return Err(ApiError::too_large(
+                    "too_many_events",
+                    "at most 1000 events per request",
+                ));
             }
-            let events = items.into_iter().enumerate().map(|(i, v)| one(v, Some(i))).collect::<Result<_, _>>()?;
+            let events = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| one(v, Some(i)))
+                .collect::<Result<_, _>>()?;
             Ok((events, true))
         }
         other => Ok((vec![one(other, None)?], false)),
@@ -144,17 +202,35 @@ mod tests {
     use super::*;
 
     fn code(body: &str) -> String {
-        parse(body.as_bytes()).err().map(|e| e.code().to_owned()).unwrap_or_default()
+        parse(body.as_bytes())
+            .err()
+            .map(|e| e.code().to_owned())
+            .unwrap_or_default()
     }
 
     #[test]
     fn native_events_need_message_environment_and_a_commit_or_deployment() {
         let sha = "a".repeat(40);
-        assert_eq!(code(&format!(r#"{{"environment":"p","commit_sha":"{sha}"}}"#)), "missing_error_message");
-        assert_eq!(code(&format!(r#"{{"error_message":"x","commit_sha":"{sha}"}}"#)), "missing_environment");
-        assert_eq!(code(r#"{"error_message":"x","environment":"p"}"#), "missing_commit_sha");
-        assert_eq!(code(r#"{"error_message":"x","environment":"p","commit_sha":"abc"}"#), "invalid_commit_sha");
-        assert_eq!(code(r#"{"error_message":5,"environment":"p","commit_sha":"abc"}"#), "invalid_event");
+        assert_eq!(
+            code(&format!(r#"{{"environment":"p","commit_sha":"{sha}"}}"#)),
+            "missing_error_message"
+        );
+        assert_eq!(
+            code(&format!(r#"{{"error_message":"x","commit_sha":"{sha}"}}"#)),
+            "missing_environment"
+        );
+        assert_eq!(
+            code(r#"{"error_message":"x","environment":"p"}"#),
+            "missing_commit_sha"
+        );
+        assert_eq!(
+            code(r#"{"error_message":"x","environment":"p","commit_sha":"abc"}"#),
+            "invalid_commit_sha"
+        );
+        assert_eq!(
+            code(r#"{"error_message":5,"environment":"p","commit_sha":"abc"}"#),
+            "invalid_event"
+        );
         assert_eq!(code("[]"), "empty_batch");
         assert_eq!(code("{"), "invalid_json");
         assert_eq!(code(""), "empty_body");
@@ -162,5 +238,16 @@ mod tests {
         let ok = parse(r#"{"error_message":"x","environment":"p","deployment_id":"dpl_1","frames":[{"filename":"a.js","lineno":3}]}"#.as_bytes()).unwrap();
         assert_eq!(ok.0[0].frames[0].line_number, Some(3));
         assert!(!ok.1);
+        let only_deployment = parse(br#"{"error_message":"x","deployment_id":"dpl_1"}"#).unwrap();
+        assert_eq!(
+            only_deployment.0[0].environment, None,
+            "filled in from the deployment"
+        );
+        assert_eq!(
+            code(
+                r#"{"error_message":"x","deployment_id":" ","commit_sha":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}"#
+            ),
+            "missing_environment"
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::stack::{self, fingerprint, paths};
 pub const MAX_FRAMES: usize = 1000;
 
 /// A frame as stored and served: repo-relative path.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct OutFrame {
     pub file_path: Option<String>,
     pub line_number: Option<u32>,
@@ -66,7 +66,10 @@ pub fn clean_json(value: &mut serde_json::Value) {
             serde_json::Value::Object(o) => {
                 if o.keys().any(|k| k.contains('\0')) {
                     let old = std::mem::take(o);
-                    *o = old.into_iter().map(|(k, v)| (k.replace('\0', ""), v)).collect();
+                    *o = old
+                        .into_iter()
+                        .map(|(k, v)| (k.replace('\0', ""), v))
+                        .collect();
                 }
                 stack.extend(o.values_mut());
             }
@@ -79,11 +82,22 @@ pub fn clean_json(value: &mut serde_json::Value) {
 /// when none was sent. `None` when the id is unusable (too long or not printable).
 pub fn event_id(raw: Option<&str>) -> Option<String> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Some(hex::encode(crate::crypto::sha256(crate::crypto::random_alphanumeric(32).as_bytes()))[..32].to_owned()),
+        None => Some(
+            hex::encode(crate::crypto::sha256(
+                crate::crypto::random_alphanumeric(32).as_bytes(),
+            ))[..32]
+                .to_owned(),
+        ),
         Some(s) if s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic()) => {
             let lower = s.to_ascii_lowercase();
             let undashed = lower.replace('-', "");
-            Some(if undashed.len() == 32 && undashed.bytes().all(|b| b.is_ascii_hexdigit()) { undashed } else { lower })
+            Some(
+                if undashed.len() == 32 && undashed.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    undashed
+                } else {
+                    lower
+                },
+            )
         }
         Some(_) => None,
     }
@@ -91,7 +105,9 @@ pub fn event_id(raw: Option<&str>) -> Option<String> {
 
 fn to_out(frame: &Frame, repo_name: &str, platform: Option<&str>) -> OutFrame {
     let mut raw = frame.file_path.clone().filter(|p| !p.is_empty());
-    let relative = raw.as_deref().is_none_or(|p| !p.starts_with('/') && !p.contains(':'));
+    let relative = raw
+        .as_deref()
+        .is_none_or(|p| !p.starts_with('/') && !p.contains(':'));
     if relative {
         if let Some(m) = frame.module.as_deref() {
             if let Some(p) = paths::module_to_path(m, platform) {
@@ -110,7 +126,9 @@ fn to_out(frame: &Frame, repo_name: &str, platform: Option<&str>) -> OutFrame {
         None => (None, false),
     };
     OutFrame {
-        in_app: rule_in_app && frame.in_app != Some(false) && file_path.as_deref().is_some_and(|p| !p.is_empty()),
+        in_app: rule_in_app
+            && frame.in_app != Some(false)
+            && file_path.as_deref().is_some_and(|p| !p.is_empty()),
         file_path,
         line_number: frame.line_number,
         column_number: frame.column_number,
@@ -120,7 +138,12 @@ fn to_out(frame: &Frame, repo_name: &str, platform: Option<&str>) -> OutFrame {
 
 /// Prepares `ev` for the project whose repo is named `repo_name`. `event_id` must already be
 /// valid (see [`event_id`]).
-pub fn prepare(mut ev: ErrorEvent, repo_name: &str, project_id: &str, event_id: String) -> Prepared {
+pub fn prepare(
+    mut ev: ErrorEvent,
+    repo_name: &str,
+    project_id: &str,
+    event_id: String,
+) -> Prepared {
     let mut error_type = ev.error_type.take();
     let mut frames_in = std::mem::take(&mut ev.frames);
     if frames_in.is_empty() {
@@ -136,7 +159,11 @@ pub fn prepare(mut ev: ErrorEvent, repo_name: &str, project_id: &str, event_id: 
         frames_in.drain(..frames_in.len() - MAX_FRAMES);
     }
     let platform = ev.platform.as_deref();
-    let frames: Vec<OutFrame> = frames_in.iter().rev().map(|f| to_out(f, repo_name, platform)).collect();
+    let frames: Vec<OutFrame> = frames_in
+        .iter()
+        .rev()
+        .map(|f| to_out(f, repo_name, platform))
+        .collect();
     let top = frames.iter().find(|f| f.in_app).cloned();
     let error_type = clean_opt(error_type, 256);
     let error_message = clean(&ev.error_message, 8 * 1024);
@@ -213,7 +240,10 @@ mod tests {
 
     #[test]
     fn event_ids_are_normalised() {
-        assert_eq!(event_id(Some("474D3101-423f-4d37-954d-c413528fa577")).unwrap(), "474d3101423f4d37954dc413528fa577");
+        assert_eq!(
+            event_id(Some("474D3101-423f-4d37-954d-c413528fa577")).unwrap(),
+            "474d3101423f4d37954dc413528fa577"
+        );
         assert_eq!(event_id(Some("retry-1")).unwrap(), "retry-1");
         assert_eq!(event_id(None).unwrap().len(), 32);
         assert!(event_id(Some(&"x".repeat(200))).is_none());
@@ -242,9 +272,23 @@ mod tests {
         let ev = ErrorEvent {
             error_message: "boom".into(),
             frames: vec![
-                Frame { file_path: Some("/srv/checkout-api/app/main.py".into()), line_number: Some(9), function: Some("main".into()), ..Default::default() },
-                Frame { file_path: Some("/srv/checkout-api/app/payments.py".into()), line_number: Some(2), function: Some("charge".into()), ..Default::default() },
-                Frame { file_path: Some("/usr/lib/python3.11/site-packages/x.py".into()), line_number: Some(1), ..Default::default() },
+                Frame {
+                    file_path: Some("/srv/checkout-api/app/main.py".into()),
+                    line_number: Some(9),
+                    function: Some("main".into()),
+                    ..Default::default()
+                },
+                Frame {
+                    file_path: Some("/srv/checkout-api/app/payments.py".into()),
+                    line_number: Some(2),
+                    function: Some("charge".into()),
+                    ..Default::default()
+                },
+                Frame {
+                    file_path: Some("/usr/lib/python3.11/site-packages/x.py".into()),
+                    line_number: Some(1),
+                    ..Default::default()
+                },
             ],
             ..Default::default()
         };

@@ -245,7 +245,9 @@ fn is_external(seg: &[&str], absolute: bool) -> bool {
             || (lib(w[0]) && w[1] == "ruby") // /usr/local/lib/ruby/3.2.0/
             || ((w[0] == ".cargo" || w[0] == "cargo") && (w[1] == "registry" || w[1] == "git"))
             || (w[0] == "pkg" && w[1] == "mod") // Go module cache
-            || (w[0] == "_next" && w[1] == "static"); // Next.js client chunks
+            // Next.js build output: client chunks, and `.next/server/` as @sentry/nextjs reports
+            // it (`app:///_next/server/...`).
+            || (w[0] == "_next" && (w[1] == "static" || w[1] == "server"));
         if external {
             return true;
         }

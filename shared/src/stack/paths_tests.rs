@@ -56,6 +56,16 @@ fn normalizes_paths() {
             false,
         ),
         (
+            "app:///_next/server/app/api/checkout/route.js",
+            "_next/server/app/api/checkout/route.js",
+            false,
+        ),
+        (
+            "app:///_next/server/chunks/ssr/123.js",
+            "_next/server/chunks/ssr/123.js",
+            false,
+        ),
+        (
             "/vercel/path1/src/app/api/route.ts",
             "src/app/api/route.ts",
             true,

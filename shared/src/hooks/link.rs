@@ -1,0 +1,132 @@
+//! Which cairn project a GitHub-linked deployment belongs to. The hook's owner stands behind
+//! every delivery, so a deployment is linked (and a missing project created, with no key) only
+//! when that owner owns the repo's project or administers the repo on GitHub — checked with the
+//! GitHub token of their latest unexpired session, through the same cached access check as
+//! every route. Otherwise the deployment is recorded unlinked, and the reason is returned.
+
+use secrecy::SecretString;
+use sqlx::{Connection, PgConnection, Row};
+
+use super::delivery::Reason;
+use crate::app::App;
+use crate::auth::{access, Caller};
+use crate::crypto;
+use crate::domain::RepoFullName;
+use crate::error::ApiError;
+use crate::github::Permission;
+
+/// What to do with a deployment's project.
+pub enum Plan {
+    /// Link to this live project.
+    Use(String),
+    /// The repo has no project and the hook's owner administers it: create one.
+    Create,
+    /// Record the deployment without a project, for this reason.
+    Unlinked(Reason),
+}
+
+/// The hook owner as a [`Caller`], from their latest unexpired session (which holds their sealed
+/// GitHub token); `None` when they have none, or it cannot be opened.
+async fn owner_as_caller(app: &App, user_id: i64) -> Result<Option<Caller>, ApiError> {
+    let row = sqlx::query(
+        "select s.id, s.github_token_enc, s.expires_at, u.github_id, u.github_login, u.github_email, u.avatar_url
+           from sessions s join users u on u.id = s.user_id
+          where s.user_id = $1 and s.expires_at > now()
+          order by s.created_at desc, s.id desc limit 1",
+    )
+    .bind(user_id)
+    .fetch_optional(&app.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let sealed: Vec<u8> = row.get("github_token_enc");
+    let Some(token) = crypto::open(&app.config.secret_key, &sealed)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Caller {
+        session_id: row.get("id"),
+        user_id,
+        github_id: row.get("github_id"),
+        github_login: row.get("github_login"),
+        github_email: row.get("github_email"),
+        avatar_url: row.get("avatar_url"),
+        expires_at: row.get("expires_at"),
+        github_token: SecretString::from(token),
+    }))
+}
+
+/// Decides the project of a deployment of `repo` reported by a hook of `user_id`. GitHub being
+/// unreachable is an error (a 503: Vercel redelivers); every other answer is a plan.
+pub async fn plan(app: &App, user_id: i64, repo: &RepoFullName) -> Result<Plan, ApiError> {
+    let existing = sqlx::query("select project_id, owner_id from projects where repo_full_name = $1 and deleted_at is null")
+        .bind(repo.key())
+        .fetch_optional(&app.pool)
+        .await?
+        .map(|r| (r.get::<String, _>("project_id"), r.get::<i64, _>("owner_id")));
+    if let Some((project_id, owner)) = &existing {
+        if *owner == user_id {
+            return Ok(Plan::Use(project_id.clone()));
+        }
+    }
+    let Some(owner) = owner_as_caller(app, user_id).await? else {
+        return Ok(Plan::Unlinked(Reason::new(
+            "no_github_session",
+            format!("the hook's owner has no active cairn session, so cairn cannot check their rights on {repo} on GitHub; they should sign in again"),
+        )));
+    };
+    match access::permission(app, &owner, repo).await {
+        Ok(p) if p >= Permission::Admin => {
+            Ok(existing.map_or(Plan::Create, |(id, _)| Plan::Use(id)))
+        }
+        Ok(_) => Ok(Plan::Unlinked(Reason::new(
+            "not_repo_admin",
+            format!(
+                "{} does not administer {repo} on GitHub, so no project is linked or created",
+                owner.github_login
+            ),
+        ))),
+        Err(e) if e.status() == 401 => Ok(Plan::Unlinked(Reason::new(
+            "github_token_rejected",
+            "GitHub refused the hook owner's token; they should sign in to cairn again",
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates the project for `repo` inside the open transaction, owned by `user_id`, with no key.
+/// When a project appeared for the repo meanwhile, links to it instead. `(project_id, created)`.
+pub async fn create_or_find(
+    conn: &mut PgConnection,
+    repo: &RepoFullName,
+    user_id: i64,
+    vercel_project_id: Option<&str>,
+) -> Result<(String, bool), ApiError> {
+    let mut savepoint = conn.begin().await?;
+    match crate::projects::insert_project(&mut savepoint, repo, user_id, vercel_project_id).await {
+        Ok((project_id, _)) => {
+            crate::projects::audit(
+                &mut savepoint,
+                Some(&project_id),
+                Some(user_id),
+                "project.created",
+                Some(&project_id),
+            )
+            .await?;
+            savepoint.commit().await?;
+            Ok((project_id, true))
+        }
+        Err(e) if e.code() == "project_exists" => {
+            savepoint.rollback().await?;
+            let id: String = sqlx::query_scalar(
+                "select project_id from projects where repo_full_name = $1 and deleted_at is null",
+            )
+            .bind(repo.key())
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok((id, false))
+        }
+        Err(e) => Err(e),
+    }
+}

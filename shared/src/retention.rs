@@ -1,0 +1,81 @@
+//! Retention: deletes events older than `CAIRN_RETENTION_DAYS` in bounded batches, each its own
+//! short transaction (no long locks, no table rewrite), plus expired auth and bookkeeping rows.
+//! Incidents and their counts stay: counts live on the incident, not in the events.
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+/// Rows deleted per statement.
+pub const BATCH: i64 = 5000;
+
+/// What a run deleted.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Report {
+    pub events: u64,
+    pub sessions: u64,
+    pub oauth_states: u64,
+    pub rate_limit_windows: u64,
+    pub batches: u64,
+}
+
+async fn in_batches(
+    pool: &PgPool,
+    sql: &str,
+    days: i32,
+    report: &mut Report,
+) -> Result<u64, sqlx::Error> {
+    let mut total = 0;
+    loop {
+        let n = sqlx::query(sql)
+            .bind(days)
+            .bind(BATCH)
+            .execute(pool)
+            .await?
+            .rows_affected();
+        total += n;
+        report.batches += 1;
+        if n < BATCH as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Runs retention with events kept for `days` days.
+pub async fn run(pool: &PgPool, days: u32) -> Result<Report, sqlx::Error> {
+    let days = days.clamp(1, 36_500) as i32;
+    let mut r = Report::default();
+    r.events = in_batches(
+        pool,
+        "delete from incident_events where id in (
+             select id from incident_events where received_at < now() - make_interval(days => $1)
+              order by id limit $2)",
+        days,
+        &mut r,
+    )
+    .await?;
+    r.sessions = in_batches(
+        pool,
+        "delete from sessions where id in (
+             select id from sessions where expires_at < now() - make_interval(days => least($1, 1)) limit $2)",
+        days,
+        &mut r,
+    )
+    .await?;
+    r.oauth_states = sqlx::query("delete from oauth_states where expires_at < now()")
+        .execute(pool)
+        .await?
+        .rows_affected();
+    r.rate_limit_windows = sqlx::query(
+        "delete from rate_limit_windows where window_start < now() - interval '10 minutes'",
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    tracing::info!(
+        events = r.events,
+        sessions = r.sessions,
+        batches = r.batches,
+        "retention done"
+    );
+    Ok(r)
+}

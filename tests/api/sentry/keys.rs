@@ -1,0 +1,190 @@
+//! Where the key comes from (`X-Sentry-Auth`, `Authorization: Sentry`, the `sentry_key` query
+//! parameter, the envelope `dsn`), what a missing, unknown, revoked or foreign key gets, and the
+//! CORS answer browser SDKs need.
+
+use serde_json::json;
+
+use super::wire::{envelope, event, event_envelope, outcome, post};
+use super::{stored_events, SentryProject};
+use crate::helpers::{sha, TestApp};
+
+const REPO: &str = "acme/checkout-api";
+
+/// One way of sending a key: what it is, the path, the headers, the body, the expected
+/// `(status, id or code)`.
+type KeyCase<'a> = (
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    Vec<u8>,
+    (u16, String),
+);
+
+#[tokio::test]
+async fn the_key_comes_from_the_auth_header_the_query_or_the_envelope_dsn_and_must_fit_the_url() {
+    let app = TestApp::spawn().await;
+    let p = SentryProject::create(&app, REPO).await;
+    let other = SentryProject::create(&app, "acme/other-app").await;
+    let commit = sha("auth");
+    let body = |n: u8| event_envelope(&format!("{n:032x}"), "boom", &commit);
+    let with_dsn = |n: u8, dsn: &str| {
+        let payload = event(&format!("{n:032x}"), "boom", &commit)
+            .to_string()
+            .into_bytes();
+        envelope(&json!({"dsn": dsn}), &[(json!({"type": "event"}), payload)])
+    };
+    let envelope_path = p.envelope_path();
+    let query_path = format!("{envelope_path}?sentry_version=7&sentry_key={}&sentry_client=sentry.javascript.node%2F11.12.0", p.key);
+    let auth = p.auth_header();
+    let bearer_style = format!("Sentry sentry_key={}", p.key);
+    let other_auth = other.auth_header();
+    let unknown_auth = format!("Sentry sentry_key=cairn_ik_{}", "x".repeat(32));
+    let store_path = p.store_path();
+    let store_body = event(&format!("{:032x}", 6), "boom", &commit).to_string();
+    let cases: Vec<KeyCase<'_>> = vec![
+        (
+            "X-Sentry-Auth",
+            &envelope_path,
+            vec![("x-sentry-auth", &auth)],
+            body(1),
+            (200, format!("{:032x}", 1)),
+        ),
+        (
+            "Authorization: Sentry",
+            &envelope_path,
+            vec![("authorization", &bearer_style)],
+            body(2),
+            (200, format!("{:032x}", 2)),
+        ),
+        (
+            "sentry_key query",
+            &query_path,
+            vec![],
+            body(3),
+            (200, format!("{:032x}", 3)),
+        ),
+        (
+            "envelope dsn",
+            &envelope_path,
+            vec![],
+            with_dsn(4, &p.dsn),
+            (200, format!("{:032x}", 4)),
+        ),
+        (
+            "store + X-Sentry-Auth",
+            &store_path,
+            vec![("x-sentry-auth", &auth)],
+            store_body.into(),
+            (200, format!("{:032x}", 6)),
+        ),
+        (
+            "no key",
+            &envelope_path,
+            vec![],
+            body(7),
+            (401, "missing_ingest_key".into()),
+        ),
+        (
+            "unknown key",
+            &envelope_path,
+            vec![("x-sentry-auth", &unknown_auth)],
+            body(8),
+            (401, "invalid_ingest_key".into()),
+        ),
+        (
+            "another project's key",
+            &envelope_path,
+            vec![("x-sentry-auth", &other_auth)],
+            body(9),
+            (403, "project_mismatch".into()),
+        ),
+        (
+            "another project's dsn",
+            &envelope_path,
+            vec![],
+            with_dsn(10, &other.dsn),
+            (403, "project_mismatch".into()),
+        ),
+    ];
+
+    for (what, path, headers, payload, want) in cases {
+        let r = post(&app, path, &headers, payload).await;
+        assert_eq!(outcome(&r), want, "{what}: {:?}", r.body);
+    }
+
+    // Revoked: the key stops working at once.
+    let revoke_path = format!("/v1/projects/{}/keys/{}", p.project_id, p.key_id);
+    let revoke = app
+        .send(
+            "DELETE",
+            &revoke_path,
+            &[("authorization", &format!("Bearer {}", p.session))],
+            "",
+        )
+        .await;
+    assert_eq!(revoke.status, 200, "{:?}", revoke.body);
+    let r = post(&app, &envelope_path, &[("x-sentry-auth", &auth)], body(11)).await;
+    assert_eq!(
+        outcome(&r),
+        (401, "invalid_ingest_key".into()),
+        "revoked key: {:?}",
+        r.body
+    );
+    assert_eq!(
+        stored_events(&app).await,
+        5,
+        "only the accepted events are stored"
+    );
+}
+
+#[tokio::test]
+async fn a_browser_sdk_can_read_the_answer_from_the_apps_origin() {
+    let app = TestApp::spawn().await;
+    let p = SentryProject::create(&app, REPO).await;
+    // As @sentry/browser (and the client side of @sentry/nextjs) posts: a CORS simple request.
+    let path = format!(
+        "{}?sentry_version=7&sentry_key={}&sentry_client=sentry.javascript.nextjs%2F10.0.0",
+        p.envelope_path(),
+        p.key
+    );
+    let headers = [
+        ("origin", "https://shop.example.com"),
+        ("content-type", "text/plain;charset=UTF-8"),
+    ];
+
+    let accepted = post(
+        &app,
+        &path,
+        &headers,
+        event_envelope(&format!("{:032x}", 1), "boom", &sha("browser")),
+    )
+    .await;
+    let refused = post(
+        &app,
+        &p.envelope_path(),
+        &headers,
+        event_envelope(&format!("{:032x}", 2), "boom", &sha("browser")),
+    )
+    .await;
+
+    assert_eq!(
+        outcome(&accepted),
+        (200, format!("{:032x}", 1)),
+        "{:?}",
+        accepted.body
+    );
+    assert_eq!(
+        outcome(&refused),
+        (401, "missing_ingest_key".into()),
+        "{:?}",
+        refused.body
+    );
+    for r in [&accepted, &refused] {
+        assert_eq!(r.headers["access-control-allow-origin"], "*");
+        let exposed = r.headers["access-control-expose-headers"].to_str().unwrap();
+        assert!(
+            exposed.contains("x-sentry-rate-limits") && exposed.contains("retry-after"),
+            "{exposed}"
+        );
+    }
+}

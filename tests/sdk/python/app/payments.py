@@ -1,0 +1,2 @@
+def charge(order):
+    return order["amount"] / order["quantity"]
