@@ -257,8 +257,14 @@ mod tests {
         let ev = ErrorEvent {
             error_message: "boom".into(),
             frames: vec![
-                Frame { file_path: Some("/\0/srv/x.py".into()), ..Default::default() },
-                Frame { file_path: Some("/\0/var/task/src/y.js".into()), ..Default::default() },
+                Frame {
+                    file_path: Some("/\0/srv/x.py".into()),
+                    ..Default::default()
+                },
+                Frame {
+                    file_path: Some("/\0/var/task/src/y.js".into()),
+                    ..Default::default()
+                },
             ],
             ..Default::default()
         };

@@ -219,7 +219,10 @@ fn a_path_containing_native_code_is_still_made_repo_relative() {
     assert_eq!(got.path, "ap[native code]");
     assert!(!got.path.starts_with('/'));
     let native = normalize_path("[native code]", "acme/checkout-api");
-    assert_eq!((native.path.as_str(), native.in_app), ("[native code]", false));
+    assert_eq!(
+        (native.path.as_str(), native.in_app),
+        ("[native code]", false)
+    );
 }
 
 #[test]
