@@ -135,10 +135,11 @@ struct RawDeployment {
     meta: serde_json::Map<String, serde_json::Value>,
 }
 
-/// A trimmed, non-empty string of at most `max` bytes, or `None`.
+/// A trimmed, non-empty string of at most `max` bytes without NUL, or `None`. (Postgres text
+/// cannot hold a NUL: storing one would fail the delivery with a 500; found by fuzzing.)
 fn text(s: Option<&str>, max: usize) -> Option<String> {
     s.map(str::trim)
-        .filter(|s| !s.is_empty() && s.len() <= max)
+        .filter(|s| !s.is_empty() && s.len() <= max && !s.contains('\0'))
         .map(str::to_owned)
 }
 
@@ -382,6 +383,40 @@ mod tests {
                 "payload.deployment.id is required".into()
             ))
         );
+    }
+
+    #[test]
+    fn strings_with_a_nul_are_refused_or_dropped() {
+        // Found by fuzzing (fuzz target `vercel`): a `\u0000` reached Postgres and made a 500.
+        let with_nul = |field: &str| {
+            let mut v: serde_json::Value = serde_json::from_slice(&delivery(
+                "deployment.created",
+                github_meta(),
+                json!("production"),
+            ))
+            .unwrap();
+            v.pointer_mut(field).map(|s| *s = json!("a\u{0}b")).unwrap();
+            parse(v.to_string().as_bytes())
+        };
+        assert_eq!(
+            with_nul("/id"),
+            Err(VercelError::InvalidPayload("id is required".into()))
+        );
+        assert!(matches!(
+            with_nul("/payload/deployment/id"),
+            Err(VercelError::InvalidPayload(_))
+        ));
+        let d = with_nul("/payload/deployment/url").unwrap();
+        let EventKind::Deployment(dep) = d.kind else {
+            panic!()
+        };
+        assert_eq!(dep.url, None);
+        let d = with_nul("/payload/deployment/meta/githubCommitRef").unwrap();
+        let EventKind::Deployment(dep) = d.kind else {
+            panic!()
+        };
+        assert_eq!(dep.git.unwrap().commit_ref, None);
+        assert_eq!(with_nul("/payload/team/id").unwrap().team_id, None);
     }
 
     #[test]
