@@ -260,6 +260,25 @@ async fn an_event_with_only_an_unknown_deployment_is_accepted_without_a_commit()
 }
 
 #[tokio::test]
+async fn a_deployment_id_with_a_nul_is_cleaned_not_a_server_error() {
+    // Postgres text cannot hold a NUL: the deployment lookup used to fail with a 500.
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+
+    let r = app
+        .ingest(key, &json!({"error_message": "boom", "environment": "production", "deployment_id": "dpl_\u{0}nul"}))
+        .await;
+
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let dep: Option<String> = sqlx::query_scalar("select deployment_id from incident_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(dep.as_deref(), Some("dpl_nul"));
+}
+
+#[tokio::test]
 async fn key_usage_is_counted_without_a_write_per_event() {
     let app = TestApp::spawn().await;
     let (session, project) = app.project("acme/checkout-api").await;

@@ -36,6 +36,8 @@ async fn resolve(
     ev: &mut ErrorEvent,
     source: Source,
 ) -> Result<(), ApiError> {
+    // Looked up as it will be stored: a NUL in a bound string fails the query (a 500).
+    ev.deployment_id = prepare::clean_opt(ev.deployment_id.take(), 128);
     if let Some(c) = ev.commit_sha.as_deref() {
         if crate::domain::CommitSha::parse(c).is_err() {
             if source == Source::Native {

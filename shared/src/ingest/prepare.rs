@@ -52,7 +52,8 @@ pub fn clean(s: &str, max: usize) -> String {
     s[..end].replace('\0', "")
 }
 
-fn clean_opt(s: Option<String>, max: usize) -> Option<String> {
+/// [`clean`] on a trimmed optional field; `None` when nothing is left.
+pub fn clean_opt(s: Option<String>, max: usize) -> Option<String> {
     s.map(|v| clean(v.trim(), max)).filter(|v| !v.is_empty())
 }
 
