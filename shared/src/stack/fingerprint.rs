@@ -126,9 +126,14 @@ fn email_len(s: &[char]) -> Option<usize> {
     }
     let domain = s[local + 1..]
         .iter()
-        .take(256)
+        .take(257)
         .take_while(|c| c.is_ascii_alphanumeric() || **c == '.' || **c == '-')
         .count();
+    // Longer is no domain: cut at the bound, the placeholder would split a word and leave its
+    // tail (digits included) behind (found by fuzzing).
+    if domain > 256 {
+        return None;
+    }
     let d = &s[local + 1..local + 1 + domain];
     // Trim a trailing `.` (end of sentence); need a dot inside.
     let trimmed = d

@@ -60,6 +60,17 @@ fn message_is_bounded() {
 }
 
 #[test]
+fn an_overlong_email_domain_does_not_split_a_number() {
+    // Found by fuzzing (fuzz target `fingerprint`): the domain was cut at 256 characters, inside
+    // `123456789`, and `<email>456789` kept the rest of the number.
+    let dots = ".".repeat(250);
+    assert_eq!(
+        normalize_message(&format!("a@b.c{dots}123456789")),
+        format!("a@b.c{dots}<num>")
+    );
+}
+
+#[test]
 fn fingerprint_ignores_lines_numbers_and_ids() {
     let a = default_fingerprint(
         Some("KeyError"),
