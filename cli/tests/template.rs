@@ -22,7 +22,10 @@ const LOCAL_ONLY: &[&str] = &["CAIRN_ADDR"];
 type Route = (String, String, String);
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn template() -> Yaml {
@@ -45,14 +48,20 @@ fn functions(t: &Yaml) -> Vec<(String, &Yaml)> {
 fn crate_name(resource: &Yaml) -> String {
     let uri = resource["Properties"]["CodeUri"].as_str().expect("CodeUri");
     let name = uri.strip_prefix("functions/");
-    name.unwrap_or_else(|| panic!("CodeUri {uri} is not functions/<name>")).to_owned()
+    name.unwrap_or_else(|| panic!("CodeUri {uri} is not functions/<name>"))
+        .to_owned()
 }
 
 fn template_routes(t: &Yaml) -> BTreeSet<Route> {
     let mut out = BTreeSet::new();
     for (_, f) in functions(t) {
-        let Some(events) = f["Properties"]["Events"].as_hash() else { continue };
-        for (_, e) in events.iter().filter(|(_, e)| e["Type"].as_str() == Some("HttpApi")) {
+        let Some(events) = f["Properties"]["Events"].as_hash() else {
+            continue;
+        };
+        for (_, e) in events
+            .iter()
+            .filter(|(_, e)| e["Type"].as_str() == Some("HttpApi"))
+        {
             let p = &e["Properties"];
             let method = p["Method"].as_str().expect("Method").to_ascii_uppercase();
             let path = p["Path"].as_str().expect("Path").to_owned();
@@ -63,8 +72,13 @@ fn template_routes(t: &Yaml) -> BTreeSet<Route> {
     out
 }
 
-fn owned(routes: impl IntoIterator<Item = (&'static str, &'static str, &'static str)>) -> BTreeSet<Route> {
-    routes.into_iter().map(|(f, m, p)| (f.to_owned(), m.to_owned(), p.to_owned())).collect()
+fn owned(
+    routes: impl IntoIterator<Item = (&'static str, &'static str, &'static str)>,
+) -> BTreeSet<Route> {
+    routes
+        .into_iter()
+        .map(|(f, m, p)| (f.to_owned(), m.to_owned(), p.to_owned()))
+        .collect()
 }
 
 #[test]
@@ -74,11 +88,23 @@ fn template_routes_each_path_to_the_function_that_serves_it_locally() {
     let not_yet_local = owned(NOT_YET_LOCAL.iter().copied());
 
     let missing_from_template: Vec<_> = local.difference(&template).collect();
-    let missing_locally: Vec<_> = template.difference(&local).filter(|r| !not_yet_local.contains(*r)).collect();
+    let missing_locally: Vec<_> = template
+        .difference(&local)
+        .filter(|r| !not_yet_local.contains(*r))
+        .collect();
 
-    assert!(missing_from_template.is_empty(), "cairn serve answers routes template.yaml lacks: {missing_from_template:?}");
-    assert!(missing_locally.is_empty(), "template.yaml has routes cairn serve does not answer: {missing_locally:?}");
-    assert!(template.len() >= 20, "the parse found every route: {template:?}");
+    assert!(
+        missing_from_template.is_empty(),
+        "cairn serve answers routes template.yaml lacks: {missing_from_template:?}"
+    );
+    assert!(
+        missing_locally.is_empty(),
+        "template.yaml has routes cairn serve does not answer: {missing_locally:?}"
+    );
+    assert!(
+        template.len() >= 20,
+        "the parse found every route: {template:?}"
+    );
 }
 
 #[test]
@@ -87,16 +113,28 @@ fn every_function_crate_is_deployed_as_an_arm64_cargo_lambda_function() {
     let globals = &t["Globals"]["Function"];
     assert_eq!(globals["Runtime"].as_str(), Some("provided.al2023"));
     assert_eq!(globals["Handler"].as_str(), Some("bootstrap"));
-    assert_eq!(globals["Architectures"], Yaml::Array(vec![Yaml::String("arm64".into())]));
+    assert_eq!(
+        globals["Architectures"],
+        Yaml::Array(vec![Yaml::String("arm64".into())])
+    );
     let deployed: BTreeSet<String> = functions(&t)
         .into_iter()
         .map(|(id, f)| {
             let name = crate_name(f);
-            assert_eq!(f["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{id}");
+            assert_eq!(
+                f["Metadata"]["BuildMethod"].as_str(),
+                Some("rust-cargolambda"),
+                "{id}"
+            );
             let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str();
             let binary = binary.unwrap_or_else(|| panic!("{id}: BuildProperties.Binary"));
-            let manifest = std::fs::read_to_string(root().join("functions").join(&name).join("Cargo.toml")).unwrap();
-            assert!(manifest.contains(&format!("[[bin]]\nname = \"{binary}\"")), "{id}: {name} has no bin {binary}");
+            let manifest =
+                std::fs::read_to_string(root().join("functions").join(&name).join("Cargo.toml"))
+                    .unwrap();
+            assert!(
+                manifest.contains(&format!("[[bin]]\nname = \"{binary}\"")),
+                "{id}: {name} has no bin {binary}"
+            );
             name
         })
         .collect();
@@ -106,7 +144,10 @@ fn every_function_crate_is_deployed_as_an_arm64_cargo_lambda_function() {
         .filter(|e| e.path().join("Cargo.toml").exists())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(deployed, crates, "one AWS::Serverless::Function per function crate");
+    assert_eq!(
+        deployed, crates,
+        "one AWS::Serverless::Function per function crate"
+    );
 }
 
 #[test]
@@ -129,5 +170,8 @@ fn every_variable_of_env_sample_reaches_the_functions() {
         .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
         .filter(|k| !k.is_empty() && !LOCAL_ONLY.contains(k) && !set.contains(*k))
         .collect();
-    assert!(missing.is_empty(), "variables of .env.sample missing from template.yaml: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "variables of .env.sample missing from template.yaml: {missing:?}"
+    );
 }

@@ -54,7 +54,9 @@ impl App {
 /// do off Lambda; a failure is only logged.
 fn report_init_error(message: &str) {
     use std::io::{Read, Write};
-    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else { return };
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return;
+    };
     let body = serde_json::json!({"errorType": "Runtime.ConfigError", "errorMessage": message, "stackTrace": []})
         .to_string();
     let request = format!(

@@ -45,9 +45,17 @@ async fn main() -> anyhow::Result<()> {
         let binary = bin_dir.join(name);
         let binary = binary.to_str().context("binary path is UTF-8")?.to_owned();
         let (size, stripped) = stripped_size(&binary)?;
-        let mut row = Row { function: name.clone(), size, stripped, init: vec![], first: vec![] };
+        let mut row = Row {
+            function: name.clone(),
+            size,
+            stripped,
+            init: vec![],
+            first: vec![],
+        };
         for _ in 0..runs {
-            let (init, first) = cold_start(&binary, name, &db_url).await.with_context(|| format!("measuring {name}"))?;
+            let (init, first) = cold_start(&binary, name, &db_url)
+                .await
+                .with_context(|| format!("measuring {name}"))?;
             row.init.push(init);
             row.first.push(first);
         }
@@ -83,7 +91,8 @@ async fn database() -> anyhow::Result<(String, Option<shared::localpg::LocalPost
     }
     let dir = std::env::temp_dir().join(format!("cairn-bench-pg-{}", std::process::id()));
     let port = shared::localpg::free_port()?;
-    let pg = tokio::task::spawn_blocking(move || shared::localpg::LocalPostgres::start(&dir, port)).await??;
+    let pg = tokio::task::spawn_blocking(move || shared::localpg::LocalPostgres::start(&dir, port))
+        .await??;
     pg.stop_when_process_exits(std::process::id());
     let url = pg.url("postgres");
     let db = shared::config::DbConfig {
@@ -97,7 +106,8 @@ async fn database() -> anyhow::Result<(String, Option<shared::localpg::LocalPost
 
 /// The file's size after `strip` (the release profile already strips; this makes sure).
 fn stripped_size(binary: &str) -> anyhow::Result<(u64, bool)> {
-    let meta = std::fs::metadata(binary).with_context(|| format!("{binary} (build it first: benches/lambda-init/run)"))?;
+    let meta = std::fs::metadata(binary)
+        .with_context(|| format!("{binary} (build it first: benches/lambda-init/run)"))?;
     let copy = std::env::temp_dir().join(format!("lambda-init-{}-stripped", std::process::id()));
     let stripped = std::process::Command::new("strip")
         .arg("-o")
@@ -105,13 +115,21 @@ fn stripped_size(binary: &str) -> anyhow::Result<(u64, bool)> {
         .arg(binary)
         .status()
         .is_ok_and(|s| s.success());
-    let size = if stripped { std::fs::metadata(&copy)?.len() } else { meta.len() };
+    let size = if stripped {
+        std::fs::metadata(&copy)?.len()
+    } else {
+        meta.len()
+    };
     let _ = std::fs::remove_file(&copy);
     Ok((size, stripped))
 }
 
 /// One cold start: process start → first poll, and process start → first response.
-async fn cold_start(binary: &str, name: &str, db_url: &str) -> anyhow::Result<(Duration, Duration)> {
+async fn cold_start(
+    binary: &str,
+    name: &str,
+    db_url: &str,
+) -> anyhow::Result<(Duration, Duration)> {
     let emulator = Emulator::start().await;
     let event = if name == "retention" {
         serde_json::from_str(include_str!("../../../tests/lambda/events/scheduled.json"))?
@@ -148,17 +166,34 @@ fn ms(d: Duration) -> String {
 
 fn print_table(rows: &[Row], runs: usize) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "lambda-init: {} binaries, {runs} cold starts each, median (min–max)", std::env::consts::ARCH)?;
+    writeln!(
+        out,
+        "lambda-init: {} binaries, {runs} cold starts each, median (min–max)",
+        std::env::consts::ARCH
+    )?;
     writeln!(out)?;
     writeln!(out, "| function | binary (stripped) | init: start → first poll | first response: start → answered |")?;
     writeln!(out, "|---|---:|---:|---:|")?;
     for r in rows {
         let range = |v: &[Duration]| {
-            let (lo, hi) = (v.iter().min().copied().unwrap_or_default(), v.iter().max().copied().unwrap_or_default());
+            let (lo, hi) = (
+                v.iter().min().copied().unwrap_or_default(),
+                v.iter().max().copied().unwrap_or_default(),
+            );
             format!("{} ({}–{})", ms(median(v)), ms(lo), ms(hi))
         };
-        let size = format!("{:.2} MiB{}", r.size as f64 / 1048576.0, if r.stripped { "" } else { " (not re-stripped)" });
-        writeln!(out, "| {} | {size} | {} | {} |", r.function, range(&r.init), range(&r.first))?;
+        let size = format!(
+            "{:.2} MiB{}",
+            r.size as f64 / 1048576.0,
+            if r.stripped { "" } else { " (not re-stripped)" }
+        );
+        writeln!(
+            out,
+            "| {} | {size} | {} | {} |",
+            r.function,
+            range(&r.init),
+            range(&r.first)
+        )?;
     }
     writeln!(out)?;
     writeln!(out, "first response = GET /healthz (opens the first database connection); retention: one scheduled run on an empty database")?;

@@ -34,11 +34,30 @@ async fn retention_binary_answers_a_scheduled_event_with_what_it_deleted() {
 async fn retention_binary_reports_an_unreachable_database_as_an_invocation_error() {
     let function = Function::start(&binary(), &harness::unreachable_database()).await;
 
-    let outcome = function.emulator.invoke(scheduled_event(), INVOKE_TIMEOUT).await.unwrap();
+    let outcome = function
+        .emulator
+        .invoke(scheduled_event(), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
 
-    let Outcome::Error { error_type, body } = outcome else { panic!("expected an error, got {outcome:?}") };
+    let Outcome::Error { error_type, body } = outcome else {
+        panic!("expected an error, got {outcome:?}")
+    };
     assert!(error_type.is_some(), "the error type header is set");
-    assert!(body["errorMessage"].as_str().unwrap_or_default().contains("pool timed out"), "{body}");
-    let again = function.emulator.invoke(scheduled_event(), INVOKE_TIMEOUT).await.unwrap();
-    assert!(matches!(again, Outcome::Error { .. }), "the instance survives and answers the next run");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("pool timed out"),
+        "{body}"
+    );
+    let again = function
+        .emulator
+        .invoke(scheduled_event(), INVOKE_TIMEOUT)
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, Outcome::Error { .. }),
+        "the instance survives and answers the next run"
+    );
 }
