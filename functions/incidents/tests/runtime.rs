@@ -78,3 +78,29 @@ async fn incidents_binary_answers_503_with_retry_after_when_the_database_is_down
     assert_error(&resp, 503, "database_unavailable");
     assert!(resp["headers"]["retry-after"].is_string(), "{resp}");
 }
+
+#[tokio::test]
+async fn incidents_binary_serves_the_openapi_document_as_text_without_the_database() {
+    let function = Function::start(&binary(), &harness::unreachable_database()).await;
+
+    let resp = function
+        .invoke(http_api_event(
+            "GET",
+            "GET /openapi.json",
+            "/openapi.json",
+            &[],
+            &[],
+            None,
+            false,
+        ))
+        .await;
+
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    assert_eq!(resp["isBase64Encoded"], false);
+    let doc = json_body(&resp);
+    assert!(
+        doc["paths"]["/v1/events"].is_object(),
+        "the whole document: {}",
+        doc["paths"]
+    );
+}
