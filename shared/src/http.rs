@@ -18,13 +18,14 @@ pub const MAX_DECOMPRESSED_BYTES: usize = 8 * 1024 * 1024;
 /// Deepest JSON nesting accepted.
 pub const MAX_JSON_DEPTH: usize = 64;
 
-/// A JSON response with the given status.
+/// A JSON response with the given status. The body is text, so API Gateway gets it as is (a
+/// binary body would be base64-encoded on the way out and decoded again by API Gateway).
 pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Response {
-    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let body = serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned());
     lambda_http::Response::builder()
         .status(status)
         .header("content-type", "application/json")
-        .body(Body::Binary(body))
+        .body(Body::Text(body))
         .unwrap_or_default()
 }
 

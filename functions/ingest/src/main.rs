@@ -8,7 +8,7 @@ use lambda_http::{run, service_fn, Error, Request};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::app::init_tracing();
-    let app = Arc::new(shared::App::from_env()?);
+    let app = Arc::new(shared::App::from_env_on_lambda()?);
     run(service_fn(move |req: Request| {
         let app = Arc::clone(&app);
         async move { Ok::<_, std::convert::Infallible>(ingest::handle(&app, req).await) }

@@ -1,0 +1,102 @@
+//! The oauth-callback function as Lambda runs it: its binary polling a Runtime API, fed API
+//! Gateway HTTP API events (see `tests/lambda/`).
+
+#[path = "../../../tests/lambda/emulator.rs"]
+mod emulator;
+#[path = "../../../tests/lambda/harness.rs"]
+mod harness;
+
+use emulator::http_api_event;
+use harness::{assert_error, Function, SECRET_KEY};
+
+fn binary() -> String {
+    harness::binary("oauth-callback", env!("CARGO_BIN_EXE_oauth-callback"))
+}
+
+#[tokio::test]
+async fn oauth_callback_binary_redirects_to_github_with_a_stored_state() {
+    let db_url = harness::fresh_database().await;
+    let function = Function::start_with(
+        &binary(),
+        &[
+            ("DATABASE_URL", &db_url),
+            ("CAIRN_SECRET_KEY", SECRET_KEY),
+            ("CAIRN_PUBLIC_URL", "https://errors.example.com"),
+            ("GITHUB_CLIENT_ID", "Iv1.runtime"),
+            ("GITHUB_CLIENT_SECRET", "not-a-real-secret"),
+            ("GITHUB_OAUTH_URL", "https://github.example.com"),
+        ],
+    )
+    .await;
+
+    let resp = function
+        .invoke(http_api_event(
+            "GET",
+            "GET /v1/auth/github/login",
+            "/v1/auth/github/login",
+            &[],
+            &[],
+            None,
+            false,
+        ))
+        .await;
+
+    assert_eq!(resp["statusCode"], 302, "{resp}");
+    assert_eq!(resp["isBase64Encoded"], false);
+    assert!(resp["body"].is_null() || resp["body"] == "", "{resp}");
+    let location =
+        url::Url::parse(resp["headers"]["location"].as_str().expect("a location")).unwrap();
+    assert_eq!(location.host_str(), Some("github.example.com"));
+    assert_eq!(location.path(), "/login/oauth/authorize");
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(
+        query.get("client_id").map(String::as_str),
+        Some("Iv1.runtime")
+    );
+    assert!(query.contains_key("state"), "{location}");
+    let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
+    let stored: i64 = sqlx::query_scalar("select count(*) from oauth_states")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the state is kept for the callback");
+}
+
+#[tokio::test]
+async fn oauth_callback_binary_says_github_is_not_configured_without_a_client() {
+    let function = Function::start(&binary(), &harness::unreachable_database()).await;
+
+    let resp = function
+        .invoke(http_api_event(
+            "GET",
+            "GET /v1/auth/github/login",
+            "/v1/auth/github/login",
+            &[],
+            &[],
+            None,
+            false,
+        ))
+        .await;
+
+    assert_error(&resp, 503, "github_not_configured");
+}
+
+#[tokio::test]
+async fn oauth_callback_binary_answers_503_with_retry_after_when_the_database_is_down() {
+    let function = Function::start(&binary(), &harness::unreachable_database()).await;
+
+    let resp = function
+        .invoke(http_api_event(
+            "GET",
+            "GET /healthz",
+            "/healthz",
+            &[],
+            &[],
+            None,
+            false,
+        ))
+        .await;
+
+    assert_error(&resp, 503, "database_unavailable");
+    assert!(resp["headers"]["retry-after"].is_string(), "{resp}");
+}
