@@ -1,0 +1,135 @@
+//! The bench's world: a fresh throwaway PostgreSQL cluster, `cairn serve` started against it,
+//! and the server's resident memory read from `/proc`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use shared::localpg::LocalPostgres;
+
+/// The cairn secret key the bench gives the server (so it can seal sessions' GitHub tokens).
+pub const SECRET_KEY_HEX: &str = "4242424242424242424242424242424242424242424242424242424242424242";
+
+/// A fresh cluster with a `cairn_bench` database; stopped and removed on drop.
+pub struct Cluster {
+    pub pg: LocalPostgres,
+    pub dir: PathBuf,
+}
+
+impl Cluster {
+    /// Starts a cluster in a new folder under the system temp dir.
+    pub async fn start() -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(format!("cairn-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let port = shared::localpg::free_port()?;
+        let pg = LocalPostgres::start(&dir.join("pg"), port).context("starting PostgreSQL")?;
+        // Stopped even if the bench is killed.
+        pg.stop_when_process_exits(std::process::id());
+        let admin = pg.url("postgres");
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await?;
+        sqlx::query("create database cairn_bench")
+            .execute(&mut conn)
+            .await?;
+        Ok(Self { pg, dir })
+    }
+
+    /// The bench database's URL.
+    pub fn url(&self) -> String {
+        self.pg.url("cairn_bench")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.pg.stop(true);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running `cairn serve`; killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Server {
+    /// Starts `bin serve` on a free port against `database_url` and waits for `/healthz`.
+    pub async fn start(
+        bin: &Path,
+        database_url: &str,
+        pool: u32,
+        work_dir: &Path,
+        log: &Path,
+    ) -> anyhow::Result<Self> {
+        let port = shared::localpg::free_port()?;
+        let addr = format!("127.0.0.1:{port}");
+        let log_path = log;
+        let log = std::fs::File::create(log_path)?;
+        let child = Command::new(bin)
+            .arg("serve")
+            .current_dir(work_dir)
+            .env("DATABASE_URL", database_url)
+            .env("CAIRN_ADDR", &addr)
+            .env("CAIRN_DB_MAX_CONNECTIONS", pool.to_string())
+            .env("CAIRN_SECRET_KEY", SECRET_KEY_HEX)
+            .env("CAIRN_RATE_LIMIT_PER_MINUTE", "0")
+            .env(
+                "RUST_LOG",
+                std::env::var("CAIRN_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let server = Self { child, addr };
+        let start = Instant::now();
+        loop {
+            if let Ok(mut s) = tokio::net::TcpStream::connect(&server.addr).await {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+                    .await?;
+                let mut buf = Vec::new();
+                let _ = s.read_to_end(&mut buf).await;
+                if buf.starts_with(b"HTTP/1.1 200") {
+                    return Ok(server);
+                }
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                bail!(
+                    "cairn serve did not become healthy; see {}",
+                    log_path.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Resets the server's peak RSS (`VmHWM`) so the next reading covers only what follows.
+    pub fn reset_peak_rss(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+    }
+
+    /// Peak RSS since start or the last reset, in MiB.
+    pub fn peak_rss_mib(&self) -> f64 {
+        status_kib(self.child.id(), "VmHWM:").unwrap_or(0) as f64 / 1024.0
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with(field))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}

@@ -1,0 +1,250 @@
+//! `cairn-loadgen`: cairn's benchmark. Starts a fresh PostgreSQL and `cairn serve` against it,
+//! measures the pgbench ceiling (the durable write one event needs) and the HTTP scenarios in
+//! the same run, round after round, and prints medians and ratios. See docs/PERFORMANCE.md.
+#![expect(clippy::print_stdout, reason = "the report is this program's output")]
+
+mod ceiling;
+mod env;
+mod load;
+mod payloads;
+mod report;
+mod scenarios;
+mod seed;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use report::{Row, Sample};
+
+/// Command-line options (see `--help`).
+pub struct Opts {
+    cairn: PathBuf,
+    duration: u64,
+    runs: usize,
+    concurrency: usize,
+    pool: u32,
+    scenarios: Vec<String>,
+    projects: usize,
+    query_incidents: usize,
+    query_events: Vec<u64>,
+    query_concurrency: usize,
+}
+
+const HELP: &str =
+    "usage: cairn-loadgen [--smoke] [--duration S] [--runs N] [--concurrency C] [--pool N]
+                     [--scenarios spread,hot,batched,envelope,query] [--cairn PATH]
+                     [--query-incidents N] [--query-events N,M] [--query-concurrency C]
+  --smoke  seconds-long run for CI (no thresholds)";
+
+fn parse_opts() -> anyhow::Result<Opts> {
+    let exe_dir = std::env::current_exe()?
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let mut o = Opts {
+        cairn: exe_dir.join("cairn"),
+        duration: 10,
+        runs: 3,
+        concurrency: 16,
+        pool: 16,
+        scenarios: ["spread", "hot", "batched", "envelope", "query"]
+            .map(String::from)
+            .to_vec(),
+        projects: 100,
+        query_incidents: 10_000,
+        query_events: vec![100_000, 1_000_000],
+        query_concurrency: 2,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().with_context(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--smoke" => {
+                o.duration = 2;
+                o.runs = 1;
+                o.concurrency = 8;
+                o.projects = 10;
+                o.query_incidents = 500;
+                o.query_events = vec![2_000, 20_000];
+            }
+            "--cairn" => o.cairn = val()?.into(),
+            "--duration" => o.duration = val()?.parse()?,
+            "--runs" => o.runs = val()?.parse()?,
+            "--concurrency" => o.concurrency = val()?.parse()?,
+            "--pool" => o.pool = val()?.parse()?,
+            "--scenarios" => o.scenarios = val()?.split(',').map(String::from).collect(),
+            "--query-incidents" => o.query_incidents = val()?.parse()?,
+            "--query-events" => {
+                o.query_events = val()?
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()?
+            }
+            "--query-concurrency" => o.query_concurrency = val()?.parse()?,
+            "-h" | "--help" => {
+                println!("{HELP}");
+                std::process::exit(0);
+            }
+            other => anyhow::bail!("unknown argument {other}\n{HELP}"),
+        }
+    }
+    Ok(o)
+}
+
+/// Counts stored for the bench projects: (events, sum of occurrence counts, key usage).
+async fn counts(pool: &sqlx::PgPool) -> anyhow::Result<(i64, i64, i64)> {
+    Ok(sqlx::query_as(
+        "select (select count(*) from incident_events where project_id like 'proj\\_bench\\_%' and project_id <> 'proj_bench_query'),
+                (select coalesce(sum(occurrence_count), 0)::bigint from incidents where project_id like 'proj\\_bench\\_%' and project_id <> 'proj_bench_query'),
+                (select coalesce(sum(usage_count), 0)::bigint from api_key_usage where project_id like 'proj\\_bench\\_%')",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Runs one ingest scenario and checks what was acknowledged was stored and counted.
+async fn ingest_scenario(
+    name: &str,
+    make: load::MakeReq,
+    o: &Opts,
+    server: &env::Server,
+    pool: &sqlx::PgPool,
+) -> anyhow::Result<Sample> {
+    let (before, _, _) = counts(pool).await?;
+    server.reset_peak_rss();
+    let out = load::run(
+        &server.addr,
+        o.concurrency,
+        Duration::from_secs(o.duration),
+        make,
+    )
+    .await?;
+    let rss = server.peak_rss_mib();
+    let (stored, _, _) = counts(pool).await?;
+    let lost = (out.acked_events as i64 - (stored - before)).max(0);
+    // Counts converge once the load stops: wait for them to equal the stored events.
+    let stop = Instant::now();
+    let converged = loop {
+        let (events, occurrences, usage) = counts(pool).await?;
+        if occurrences == events && usage == events {
+            break Some(stop.elapsed());
+        }
+        if stop.elapsed() > Duration::from_secs(30) {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let s = Sample::from_outcome(&out, rss, lost, converged);
+    println!("  {name:<10} {}", s.line());
+    Ok(s)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut o = parse_opts()?;
+    let on = |s: &str| o.scenarios.iter().any(|x| x == s);
+    anyhow::ensure!(
+        o.cairn.exists(),
+        "{} not found: build it (cargo build --release -p cairn) or pass --cairn",
+        o.cairn.display()
+    );
+    o.cairn = o.cairn.canonicalize()?;
+    println!(
+        "cairn bench: {} × {} s per scenario, {} clients, server pool {}, {} projects × {} fingerprints",
+        o.runs,
+        o.duration,
+        o.concurrency,
+        o.pool,
+        o.projects,
+        scenarios::FINGERPRINTS
+    );
+    let cluster = env::Cluster::start().await?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&cluster.url())
+        .await?;
+    let log = std::env::temp_dir().join("cairn-bench-serve.log");
+    println!("server log: {}", log.display());
+    let server = env::Server::start(&o.cairn, &cluster.url(), o.pool, &cluster.dir, &log).await?;
+    let projects = Arc::new(seed::projects(&pool, o.projects).await?);
+    seed::ceiling(&pool, o.projects, scenarios::FINGERPRINTS).await?;
+    let script = ceiling::write_script(&cluster.dir, o.projects, scenarios::FINGERPRINTS)?;
+    sqlx::query("analyze").execute(&pool).await?;
+
+    let mut rows: Vec<Row> = Vec::new();
+    let ingest = ["spread", "hot", "batched", "envelope"]
+        .iter()
+        .any(|s| on(s));
+    for run in (1..=o.runs).filter(|_| ingest) {
+        println!("round {run}/{}", o.runs);
+        let mut round = report::Round::default();
+        let c = ceiling::run(
+            &script,
+            cluster.pg.port,
+            "cairn_bench",
+            o.concurrency,
+            o.duration,
+        )?;
+        println!(
+            "  {:<10} {:>9.0} events/s  latency avg {:.2} ms",
+            "pgbench", c.tps, c.latency_avg_ms
+        );
+        round.ceiling = Some(c);
+        let tag = |s: &str| format!("{s}-{run}-{}", std::process::id());
+        if on("spread") {
+            let make = scenarios::spread(Arc::clone(&projects), tag("spread"));
+            round.spread = Some(ingest_scenario("spread", make, &o, &server, &pool).await?);
+        }
+        if on("hot") {
+            let make = scenarios::hot(Arc::clone(&projects), tag("hot"));
+            round.hot = Some(ingest_scenario("hot", make, &o, &server, &pool).await?);
+        }
+        if on("batched") {
+            let make = scenarios::batched(Arc::clone(&projects), tag("batched"));
+            round.batched = Some(ingest_scenario("batched", make, &o, &server, &pool).await?);
+        }
+        if on("envelope") {
+            let make = scenarios::envelopes(Arc::clone(&projects), tag("envelope"));
+            round.envelope = Some(ingest_scenario("envelope", make, &o, &server, &pool).await?);
+        }
+        rows.push(Row::Round(round));
+    }
+
+    if on("query") {
+        let commits = 5;
+        let t = Instant::now();
+        let (session, commit) = seed::query_world(&pool, o.query_incidents, commits).await?;
+        for &events in &o.query_events {
+            seed::query_events(&pool, o.query_incidents, commits, events).await?;
+            seed::fresh_access(&pool).await?;
+            println!(
+                "query world: {} incidents, {} events (seeded in {:.0} s)",
+                o.query_incidents,
+                events,
+                t.elapsed().as_secs_f64()
+            );
+            let mut samples = Vec::new();
+            for _ in 0..o.runs {
+                server.reset_peak_rss();
+                let out = load::run(
+                    &server.addr,
+                    o.query_concurrency,
+                    Duration::from_secs(o.duration.min(5)),
+                    scenarios::query(session.clone(), commit.clone()),
+                )
+                .await?;
+                let s = Sample::from_outcome(&out, server.peak_rss_mib(), 0, None);
+                println!("  {:<10} {}", "query", s.line());
+                samples.push(s);
+            }
+            rows.push(Row::Query { events, samples });
+        }
+    }
+    report::print(&rows);
+    drop(server);
+    drop(cluster);
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! Per-round samples, medians and the final table with ratios to the same run's ceiling.
+#![expect(clippy::print_stdout, reason = "the report is this program's output")]
+
+use std::time::Duration;
+
+use crate::ceiling::Ceiling;
+use crate::load::Outcome;
+
+/// One scenario's figures in one round.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub events_per_s: f64,
+    pub requests_per_s: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub errors: u64,
+    pub server_errors: u64,
+    pub rss_mib: f64,
+    pub lost: i64,
+    pub converged: Option<Duration>,
+}
+
+impl Sample {
+    pub fn from_outcome(o: &Outcome, rss_mib: f64, lost: i64, converged: Option<Duration>) -> Self {
+        Self {
+            events_per_s: o.events_per_s(),
+            requests_per_s: o.requests_per_s(),
+            p50: o.latency_ms(0.5),
+            p99: o.latency_ms(0.99),
+            p999: o.latency_ms(0.999),
+            errors: o.errors(),
+            server_errors: o.server_errors(),
+            rss_mib,
+            lost,
+            converged,
+        }
+    }
+
+    /// One line for the progress log.
+    pub fn line(&self) -> String {
+        format!(
+            "{:>9.0} events/s {:>7.0} req/s  p50 {:>6.2} p99 {:>6.2} p999 {:>7.2} ms  errors {} (5xx {})  rss {:.1} MiB  lost {}  counts exact after {}",
+            self.events_per_s,
+            self.requests_per_s,
+            self.p50,
+            self.p99,
+            self.p999,
+            self.errors,
+            self.server_errors,
+            self.rss_mib,
+            self.lost,
+            self.converged
+                .map(|d| format!("{:.2} s", d.as_secs_f64()))
+                .unwrap_or_else(|| "-".into())
+        )
+    }
+}
+
+/// The ingest scenarios of one round, measured back to back.
+#[derive(Default)]
+pub struct Round {
+    pub ceiling: Option<Ceiling>,
+    pub spread: Option<Sample>,
+    pub hot: Option<Sample>,
+    pub batched: Option<Sample>,
+    pub envelope: Option<Sample>,
+}
+
+/// A row of results.
+pub enum Row {
+    Round(Round),
+    Query { events: u64, samples: Vec<Sample> },
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn summary(name: &str, samples: &[&Sample], ratio: Option<(f64, &str)>, query: bool) {
+    let m = |f: fn(&Sample) -> f64| median(samples.iter().map(|s| f(s)).collect());
+    let rate = if query {
+        m(|s| s.requests_per_s)
+    } else {
+        m(|s| s.events_per_s)
+    };
+    let worst_conv = samples
+        .iter()
+        .map(|s| {
+            s.converged
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(f64::INFINITY)
+        })
+        .fold(0.0, f64::max);
+    println!(
+        "| {name:<15} | {:>9.0} | {:>17} | {:>6.2} | {:>6.2} | {:>6.2} | {:>6} | {:>4} | {:>4} | {:>8.1} | {:>6} |",
+        rate,
+        ratio
+            .map(|(r, of)| format!("{r:.2} × {of}"))
+            .unwrap_or_else(|| "-".into()),
+        m(|s| s.p50),
+        m(|s| s.p99),
+        m(|s| s.p999),
+        samples.iter().map(|s| s.errors).sum::<u64>(),
+        samples.iter().map(|s| s.server_errors).sum::<u64>(),
+        samples.iter().map(|s| s.lost).sum::<i64>(),
+        samples.iter().map(|s| s.rss_mib).fold(0.0, f64::max),
+        if worst_conv.is_finite() {
+            format!("{worst_conv:.1} s")
+        } else if query {
+            "-".into()
+        } else {
+            "no".into()
+        }
+    );
+}
+
+/// Prints the medians over rounds, each scenario as a ratio of the same round's reference.
+pub fn print(rows: &[Row]) {
+    println!();
+    println!("| scenario        |  events/s | ratio (median)    | p50 ms | p99 ms | p999ms | errors |  5xx | lost | peak RSS | counts |");
+    println!("|-----------------|-----------|-------------------|--------|--------|--------|--------|------|------|----------|--------|");
+    let rounds: Vec<&Round> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Round(r) => Some(r),
+            Row::Query { .. } => None,
+        })
+        .collect();
+    if !rounds.is_empty() {
+        let ceilings: Vec<f64> = rounds
+            .iter()
+            .filter_map(|r| r.ceiling.map(|c| c.tps))
+            .collect();
+        println!(
+            "| pgbench ceiling | {:>9.0} | {:>17} |      - |      - |      - |      - |    - |    - |        - |      - |",
+            median(ceilings),
+            "1.00 × ceiling"
+        );
+        type Pick = fn(&Round) -> Option<&Sample>;
+        let scen: [(&str, Pick); 4] = [
+            ("spread", |r| r.spread.as_ref()),
+            ("hot", |r| r.hot.as_ref()),
+            ("batched (array)", |r| r.batched.as_ref()),
+            ("batched (envlp)", |r| r.envelope.as_ref()),
+        ];
+        for (name, pick) in scen {
+            let samples: Vec<&Sample> = rounds.iter().filter_map(|r| pick(r)).collect();
+            if samples.is_empty() {
+                continue;
+            }
+            let ratio = if name == "hot" {
+                let r: Vec<f64> = rounds
+                    .iter()
+                    .filter_map(|r| {
+                        Some(r.hot.as_ref()?.events_per_s / r.spread.as_ref()?.events_per_s)
+                    })
+                    .collect();
+                (!r.is_empty()).then(|| (median(r), "spread"))
+            } else {
+                let r: Vec<f64> = rounds
+                    .iter()
+                    .filter_map(|r| Some(pick(r)?.events_per_s / r.ceiling?.tps))
+                    .collect();
+                (!r.is_empty()).then(|| (median(r), "ceiling"))
+            };
+            summary(name, &samples, ratio, false);
+        }
+    }
+    let queries: Vec<(u64, &Vec<Sample>)> = rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Query { events, samples } => Some((*events, samples)),
+            Row::Round(_) => None,
+        })
+        .collect();
+    let base_p99 = queries
+        .first()
+        .map(|(_, s)| median(s.iter().map(|x| x.p99).collect()));
+    for (i, (events, samples)) in queries.iter().enumerate() {
+        let p99 = median(samples.iter().map(|x| x.p99).collect());
+        let ratio = (i > 0)
+            .then_some(base_p99)
+            .flatten()
+            .map(|b| (p99 / b, "p99 first"));
+        let refs: Vec<&Sample> = samples.iter().collect();
+        let name = format!("query {}k ev", events / 1000);
+        summary(&name, &refs, ratio, true);
+    }
+    if !queries.is_empty() {
+        println!("(query rows: the events/s column is queries/s)");
+    }
+}
