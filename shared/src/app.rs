@@ -16,6 +16,10 @@ pub struct App {
     pub limiter: crate::ratelimit::RateLimiter,
     /// When this instance last started a fold (ms since the epoch).
     pub last_fold_ms: std::sync::atomic::AtomicU64,
+    /// Ingest keys looked up in the last second (see `ingest::key`).
+    pub keys: crate::ingest::key::KeyCache,
+    /// Group commit of ingested events (see `ingest::group`).
+    pub writer: crate::ingest::group::GroupCommit,
 }
 
 impl App {
@@ -23,12 +27,17 @@ impl App {
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let pool = crate::db::pool(&config)?;
         let github = Arc::new(OctocrabGitHub::new(&config.github));
+        let writer = crate::ingest::group::GroupCommit::new(crate::ingest::group::writers(
+            config.db.max_connections,
+        ));
         Ok(Self {
             config,
             pool,
             github,
             limiter: Default::default(),
             last_fold_ms: Default::default(),
+            keys: Default::default(),
+            writer,
         })
     }
 

@@ -158,7 +158,7 @@ select i.incident_id, i.project_id, p.repo_owner, p.repo_name, i.status, i.level
 "#;
 
 const PENDING: &str = r#"
-  left join lateral (select count(*) as n, max(seen_at) as last_seen
+  left join lateral (select sum(q.n) as n, max(seen_at) as last_seen
                        from incident_counts_pending q where q.incident_id = i.incident_id) pend on true
   left join deployments d on d.deployment_id = i.deployment_id and d.project_id = i.project_id
 "#;
@@ -229,6 +229,17 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
         Some((ts, id)) => (Some(*ts), Some(id.clone())),
         None => (None, None),
     };
+    // Keyset pagination follows an index (see migration 0004): the cursor condition is written
+    // only when there is a cursor, so the first page's plan is a plain ordered index scan.
+    let (sort, id) = match &q.commit {
+        Some(_) => ("c.last_seen_at", "c.incident_id"),
+        None => ("i.last_seen_at", "i.incident_id"),
+    };
+    let after = if q.cursor.is_some() {
+        format!("({sort}, {id}) < ($5, $6)")
+    } else {
+        "$5::timestamptz is null and $6::text is null".to_owned()
+    };
     let sql = match &q.commit {
         // At a commit: only incidents seen there, located as they were there.
         Some(_) => format!(
@@ -236,16 +247,16 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
              cross join lateral (select c.last_seen_at as sort_ts) s {PENDING}
              where i.project_id = $1 and i.status = $3
                and ($4::text is null or exists (select 1 from incident_environments e where e.incident_id = i.incident_id and e.environment = $4))
-               and ($5::timestamptz is null or (c.last_seen_at, i.incident_id) < ($5, $6))
-             order by c.last_seen_at desc, i.incident_id desc limit $7"
+               and {after}
+             order by {sort} desc, {id} desc limit $7"
         ),
         None => format!(
             "{SELECT} left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)
              cross join lateral (select i.last_seen_at as sort_ts) s {PENDING}
              where i.project_id = $1 and ($2::text is null or true) and i.status = $3
                and ($4::text is null or exists (select 1 from incident_environments e where e.incident_id = i.incident_id and e.environment = $4))
-               and ($5::timestamptz is null or (i.last_seen_at, i.incident_id) < ($5, $6))
-             order by i.last_seen_at desc, i.incident_id desc limit $7"
+               and {after}
+             order by {sort} desc, {id} desc limit $7"
         ),
     };
     let rows = sqlx::query(&sql)

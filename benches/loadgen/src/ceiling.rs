@@ -1,8 +1,13 @@
-//! The ceiling: `pgbench` performing the durable write one event needs, against the same
-//! PostgreSQL at the same concurrency. One transaction per event: find the event's incident by
-//! `(project_id, fingerprint)` and insert the event row (same table, indexes, foreign keys and
-//! payload size as cairn's), committed with `synchronous_commit = on`. This is the least any
-//! design must write per acknowledged single event, so it is a generous ceiling.
+//! The ceiling: `pgbench` performing the durable writes one event needs, against the same
+//! PostgreSQL at the same concurrency, one transaction per event committed with
+//! `synchronous_commit = on`. The event's payload is a parameter (parsed per event, as cairn's
+//! are), the project and fingerprint are random over the same 100 × 1,000.
+//!
+//! - [`Script::Upsert`], the ceiling the ratios use (the issue's "minimal insert+upsert"): upsert
+//!   the incident by `(project_id, fingerprint)`, counting the event on it, and insert the event
+//!   row (same table, indexes and foreign keys as cairn's).
+//! - [`Script::Insert`], printed for reference: find the incident and insert the event row, with
+//!   no count kept at all — less than any design that counts must do.
 
 use std::path::Path;
 use std::process::Command;
@@ -18,19 +23,38 @@ pub struct Ceiling {
     pub latency_avg_ms: f64,
 }
 
+/// The two pgbench scripts.
+#[derive(Debug, Clone, Copy)]
+pub enum Script {
+    Upsert,
+    Insert,
+}
+
 /// Writes the pgbench script for `projects` × `fingerprints` incidents into `dir`.
-pub fn write_script(dir: &Path, projects: usize, fingerprints: usize) -> anyhow::Result<String> {
-    let payload = payloads::ceiling_payload().replace('\'', "''");
+pub fn write_script(
+    dir: &Path,
+    script: Script,
+    projects: usize,
+    fingerprints: usize,
+) -> anyhow::Result<String> {
     let commit = payloads::commit(0);
-    let script = format!(
-        "\\set p random(1, {projects})\n\\set f random(1, {fingerprints})\n\
-         with inc as (select incident_id, project_id from incidents where project_id = 'proj_pgb_' || :p and fingerprint = 'fp' || :f)\n\
-         insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, environment, release, user_hash, payload)\n\
+    let event = format!(
+        "insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, environment, release, user_hash, payload)\n\
          select inc.project_id, inc.incident_id, md5(random()::text || clock_timestamp()::text), now(), '{commit}', 'production',\n\
-                'web@1.4.2', sha256('user-1'::bytea), '{payload}'::jsonb from inc;\n"
+                'web@1.4.2', sha256('user-1'::bytea), (:payload)::jsonb from inc;\n"
     );
-    let path = dir.join("ceiling.sql");
-    std::fs::write(&path, script)?;
+    let find = match script {
+        Script::Upsert => "with inc as (insert into incidents (incident_id, project_id, fingerprint, error_type, error_message, occurred_at, occurrence_count)\n\
+             values ('inc_pgb_' || :p || '_' || :f, 'proj_pgb_' || :p, 'fp' || :f, 'TypeError', 'x', now(), 1)\n\
+             on conflict (project_id, fingerprint) do update set occurrence_count = incidents.occurrence_count + 1, last_seen_at = now()\n\
+             returning incident_id, project_id)\n"
+            .to_owned(),
+        Script::Insert => "with inc as (select incident_id, project_id from incidents where project_id = 'proj_pgb_' || :p and fingerprint = 'fp' || :f)\n".to_owned(),
+    };
+    let text =
+        format!("\\set p random(1, {projects})\n\\set f random(1, {fingerprints})\n{find}{event}");
+    let path = dir.join(format!("ceiling-{script:?}.sql").to_lowercase());
+    std::fs::write(&path, text)?;
     Ok(path.to_string_lossy().into_owned())
 }
 
@@ -45,6 +69,8 @@ pub fn run(
     let out = Command::new(std::env::var("PGBENCH").unwrap_or_else(|_| "pgbench".into()))
         .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
         .args(["-n", "-M", "prepared"])
+        .arg("-D")
+        .arg(format!("payload={}", payloads::ceiling_payload()))
         .args([
             "-c",
             &clients.to_string(),

@@ -42,6 +42,10 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
+        let _ = std::fs::copy(
+            self.dir.join("pg/server.log"),
+            std::env::temp_dir().join("cairn-bench-pg.log"),
+        );
         let _ = self.pg.stop(true);
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -170,3 +170,35 @@ pub async fn run(
     total.latencies_us.sort_unstable();
     Ok(total)
 }
+
+/// Sends every request of `reqs` over `concurrency` connections; the number not answered 2xx.
+pub async fn send_all(addr: &str, reqs: Vec<Req>, concurrency: usize) -> anyhow::Result<u64> {
+    let queue = Arc::new(std::sync::Mutex::new(reqs));
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (queue, addr) = (Arc::clone(&queue), addr.to_owned());
+            tokio::spawn(async move {
+                let mut sender = connect(&addr).await?;
+                let mut failed = 0u64;
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop());
+                    let Some(r) = next else { break };
+                    match send(&mut sender, &addr, &r).await {
+                        Ok(s) if (200..300).contains(&s) => {}
+                        Ok(_) => failed += 1,
+                        Err(_) => {
+                            failed += 1;
+                            sender = connect(&addr).await?;
+                        }
+                    }
+                }
+                anyhow::Ok(failed)
+            })
+        })
+        .collect();
+    let mut failed = 0;
+    for t in tasks {
+        failed += t.await??;
+    }
+    Ok(failed)
+}

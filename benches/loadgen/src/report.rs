@@ -61,6 +61,8 @@ impl Sample {
 #[derive(Default)]
 pub struct Round {
     pub ceiling: Option<Ceiling>,
+    /// pgbench finding the incident and inserting the event, counting nothing (reference).
+    pub insert_only: Option<Ceiling>,
     pub spread: Option<Sample>,
     pub hot: Option<Sample>,
     pub batched: Option<Sample>,
@@ -147,6 +149,21 @@ pub fn print(rows: &[Row]) {
             median(ceilings),
             "1.00 × ceiling"
         );
+        let insert: Vec<f64> = rounds
+            .iter()
+            .filter_map(|r| r.insert_only.map(|c| c.tps))
+            .collect();
+        if !insert.is_empty() {
+            let ratio: Vec<f64> = rounds
+                .iter()
+                .filter_map(|r| Some(r.insert_only?.tps / r.ceiling?.tps))
+                .collect();
+            println!(
+                "| pgbench insert  | {:>9.0} | {:>17} |      - |      - |      - |      - |    - |    - |        - |      - |",
+                median(insert),
+                format!("{:.2} × ceiling", median(ratio))
+            );
+        }
         type Pick = fn(&Round) -> Option<&Sample>;
         let scen: [(&str, Pick); 4] = [
             ("spread", |r| r.spread.as_ref()),

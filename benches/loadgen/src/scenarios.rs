@@ -128,3 +128,26 @@ pub fn query(session: String, commit: String) -> MakeReq {
         events: 0,
     })
 }
+
+/// Warm-up: one event of every fingerprint of every project, in arrays of `BATCH`, so the
+/// spread scenario measures the steady state (its incidents exist, as pgbench's do).
+pub fn warmup(projects: &[BenchProject]) -> Vec<Req> {
+    let mut out = Vec::new();
+    for (pi, p) in projects.iter().enumerate() {
+        for chunk in 0..FINGERPRINTS.div_ceil(BATCH) {
+            let events: Vec<_> = (chunk * BATCH..((chunk + 1) * BATCH).min(FINGERPRINTS))
+                .map(|f| {
+                    let id = payloads::event_id("warmup", pi, chunk as u64, f);
+                    payloads::native_event(f, &p.commit, f, &id)
+                })
+                .collect();
+            let n = events.len() as u64;
+            out.push(native(
+                p,
+                serde_json::Value::Array(events).to_string().into_bytes(),
+                n,
+            ));
+        }
+    }
+    out
+}

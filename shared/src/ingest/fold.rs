@@ -17,16 +17,20 @@ batch as (
     delete from incident_counts_pending
      where (select ok from lock)
        and id in (select id from incident_counts_pending order by id limit $1 for update skip locked)
-    returning incident_id, project_id, commit_sha, environment, key_id, seen_at, user_hash
+    returning incident_id, project_id, commit_sha, environment, key_id, seen_at, n, user_hash, user_hashes
 ),
 new_users as (
     insert into incident_users (incident_id, user_hash)
-    select distinct incident_id, user_hash from batch where user_hash is not null
+    select distinct incident_id, u from (
+        select incident_id, user_hash as u from batch where user_hash is not null
+        union all
+        select incident_id, unnest(user_hashes) from batch where user_hashes is not null
+    ) b
     on conflict do nothing
     returning incident_id
 ),
 per_incident as (
-    select b.incident_id, count(*) as n, max(b.seen_at) as last_seen,
+    select b.incident_id, sum(b.n) as n, max(b.seen_at) as last_seen,
            (array_agg(b.commit_sha order by b.seen_at desc) filter (where b.commit_sha is not null))[1] as last_commit
       from batch b group by b.incident_id
 ),
@@ -35,8 +39,9 @@ inc as (
        set occurrence_count = i.occurrence_count + p.n,
            last_seen_at = greatest(i.last_seen_at, p.last_seen),
            last_commit_sha = coalesce(p.last_commit, i.last_commit_sha),
-           affected_users = i.affected_users + coalesce((select count(*) from new_users u where u.incident_id = p.incident_id), 0)
+           affected_users = i.affected_users + coalesce(u.n, 0)
       from per_incident p
+      left join (select incident_id, count(*) as n from new_users group by incident_id) u on u.incident_id = p.incident_id
      where i.incident_id = p.incident_id
     returning 1
 ),
@@ -45,7 +50,7 @@ com as (
        set occurrence_count = c.occurrence_count + p.n,
            last_seen_at = greatest(c.last_seen_at, p.last_seen),
            first_seen_at = least(c.first_seen_at, p.first_seen)
-      from (select incident_id, commit_sha, count(*) as n, min(seen_at) as first_seen, max(seen_at) as last_seen
+      from (select incident_id, commit_sha, sum(n) as n, min(seen_at) as first_seen, max(seen_at) as last_seen
               from batch where commit_sha is not null group by incident_id, commit_sha) p
      where c.incident_id = p.incident_id and c.commit_sha = p.commit_sha
     returning 1
@@ -60,7 +65,7 @@ keys as (
     update api_key_usage k
        set usage_count = k.usage_count + p.n,
            last_used_at = greatest(k.last_used_at, p.last_seen)
-      from (select key_id, count(*) as n, max(seen_at) as last_seen from batch where key_id is not null group by key_id) p
+      from (select key_id, sum(n) as n, max(seen_at) as last_seen from batch where key_id is not null group by key_id) p
      where k.key_id = p.key_id
     returning 1
 )
@@ -74,8 +79,14 @@ select (select count(*) from batch) as drained,
 pub async fn fold_pending(pool: &PgPool) -> Result<u64, sqlx::Error> {
     let mut total = 0u64;
     loop {
-        let (drained, locked, _touched): (i64, bool, i64) =
-            sqlx::query_as(FOLD_SQL).bind(BATCH).fetch_one(pool).await?;
+        // Planned at each run, never from a cached generic plan: a plan made while the tables
+        // were small (a fresh database) can turn quadratic once they are not, and a slow fold
+        // holds row locks ingest waits on. Folds are few, so planning is cheap here.
+        let (drained, locked, _touched): (i64, bool, i64) = sqlx::query_as(FOLD_SQL)
+            .bind(BATCH)
+            .persistent(false)
+            .fetch_one(pool)
+            .await?;
         total += drained as u64;
         if !locked || drained < BATCH {
             return Ok(total);

@@ -1,4 +1,14 @@
 //! Ingest keys: looked up by SHA-256, refused at once when revoked.
+//!
+//! A key's project never changes, so what a key maps to is remembered per instance for
+//! [`KEY_CACHE_TTL`] (saving a round trip per request). Revocation stays immediate for
+//! everything that stores events: the ingest statement itself checks the key is still active
+//! (see `store.rs`). Only requests that store nothing (an envelope holding no event) may be
+//! answered for a revoked key, and for at most [`KEY_CACHE_TTL`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
@@ -16,6 +26,36 @@ pub struct KeyedProject {
     pub sentry_id: i64,
 }
 
+/// How long an instance trusts what a key maps to without asking the database.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(1);
+/// Most keys remembered per instance.
+const KEY_CACHE_SIZE: usize = 10_000;
+
+/// Keys this instance looked up recently: `sha256(key)` → project and when it was looked up.
+#[derive(Default)]
+pub struct KeyCache {
+    keys: Mutex<HashMap<Vec<u8>, (Instant, KeyedProject)>>,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &[u8]) -> Option<KeyedProject> {
+        let map = self.keys.lock().ok()?;
+        let (at, project) = map.get(hash)?;
+        (at.elapsed() < KEY_CACHE_TTL).then(|| project.clone())
+    }
+
+    fn put(&self, hash: Vec<u8>, project: KeyedProject) {
+        if let Ok(mut map) = self.keys.lock() {
+            if map.len() >= KEY_CACHE_SIZE {
+                map.retain(|_, (at, _)| at.elapsed() < KEY_CACHE_TTL);
+            }
+            if map.len() < KEY_CACHE_SIZE {
+                map.insert(hash, (Instant::now(), project));
+            }
+        }
+    }
+}
+
 fn invalid() -> ApiError {
     ApiError::unauthorized("invalid_ingest_key", "the ingest key is not valid")
 }
@@ -26,6 +66,9 @@ pub async fn authenticate_key(app: &App, raw: Option<&str>) -> Result<KeyedProje
         .ok_or_else(|| ApiError::unauthorized("missing_ingest_key", "an ingest key is required"))?;
     let key = IngestKey::parse(raw).ok_or_else(invalid)?;
     let hash = key.hash();
+    if let Some(project) = app.keys.get(&hash) {
+        return Ok(project);
+    }
     let row = sqlx::query(
         "select k.key_id, k.key_hash, k.project_id, p.repo_name, p.sentry_id
            from ingest_keys k join projects p on p.project_id = k.project_id
@@ -38,10 +81,12 @@ pub async fn authenticate_key(app: &App, raw: Option<&str>) -> Result<KeyedProje
     if !crypto::ct_eq(&row.get::<Vec<u8>, _>("key_hash"), &hash) {
         return Err(invalid());
     }
-    Ok(KeyedProject {
+    let project = KeyedProject {
         key_id: row.get("key_id"),
         project_id: row.get("project_id"),
         repo_name: row.get("repo_name"),
         sentry_id: row.get("sentry_id"),
-    })
+    };
+    app.keys.put(hash, project.clone());
+    Ok(project)
 }

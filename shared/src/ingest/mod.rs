@@ -1,10 +1,12 @@
 //! The ingest use case. Every format (native JSON, Sentry envelope, Sentry store) is parsed into
 //! [`ErrorEvent`]s and handed to [`ingest`]: authenticate the key → rate limit → resolve commit
-//! and environment → prepare (frames, paths, fingerprint) → one transaction → respond. Nothing is
-//! acknowledged that is not committed.
+//! and environment → prepare (frames, paths, fingerprint) → one statement (grouped with the
+//! requests that arrived meanwhile, see [`group`]) → respond. Nothing is acknowledged that is
+//! not committed.
 
 pub mod backfill;
 pub mod fold;
+pub mod group;
 pub mod key;
 pub mod native;
 pub mod prepare;
@@ -100,7 +102,7 @@ async fn resolve(
     Ok(())
 }
 
-/// Ingests events for the project `project`: all or nothing, in one transaction.
+/// Ingests events for the project `project`: all or nothing, in one statement.
 pub async fn ingest(
     app: &App,
     project: &KeyedProject,
@@ -124,13 +126,35 @@ pub async fn ingest(
             id,
         ));
     }
-    let stored = store_all(app, project, &prepared).await?;
-    // Events stored without a commit wait for their deployment; it may have arrived meanwhile.
-    let mut waiting: Vec<String> = prepared
+    if prepared.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Events without a commit wait for their deployment (see below).
+    let awaiting: Vec<Option<String>> = prepared
         .iter()
+        .map(|p| p.commit_sha.is_none().then(|| p.deployment_id.clone()).flatten())
+        .collect();
+    let outcomes = app
+        .writer
+        .write(&app.pool, &project.key_id, &project.project_id, prepared)
+        .await?;
+    let stored: Vec<Stored> = outcomes
+        .into_iter()
+        .map(|o| match o {
+            store::Outcome::Stored(s) => Ok(s),
+            // Revoked (or its project deleted) since this instance looked the key up.
+            store::Outcome::Refused => Err(ApiError::unauthorized(
+                "invalid_ingest_key",
+                "the ingest key is not valid",
+            )),
+        })
+        .collect::<Result<_, _>>()?;
+    // Events stored without a commit wait for their deployment; it may have arrived meanwhile.
+    let mut waiting: Vec<String> = awaiting
+        .into_iter()
         .zip(&stored)
-        .filter(|(p, s)| !s.duplicate && p.commit_sha.is_none())
-        .filter_map(|(p, _)| p.deployment_id.clone())
+        .filter(|(_, s)| !s.duplicate)
+        .filter_map(|(d, _)| d)
         .collect();
     waiting.sort();
     waiting.dedup();
@@ -141,48 +165,4 @@ pub async fn ingest(
     }
     fold::fold_soon(app);
     Ok(stored)
-}
-
-async fn store_all(
-    app: &App,
-    project: &KeyedProject,
-    prepared: &[prepare::Prepared],
-) -> Result<Vec<Stored>, ApiError> {
-    // A race with a concurrent request (same new fingerprint or same event_id) leaves no row
-    // written by the losing statement; retrying sees the winner's rows.
-    for _ in 0..4 {
-        let mut out = Vec::with_capacity(prepared.len());
-        let mut raced = false;
-        if let [one] = prepared {
-            let mut conn = app.pool.acquire().await?;
-            match store::store_one(&mut conn, &project.project_id, &project.key_id, one).await? {
-                Some(s) => out.push(s),
-                None => raced = true,
-            }
-        } else {
-            let mut tx = app.pool.begin().await?;
-            for p in prepared {
-                match store::store_one(&mut tx, &project.project_id, &project.key_id, p).await? {
-                    Some(s) => out.push(s),
-                    None => {
-                        raced = true;
-                        break;
-                    }
-                }
-            }
-            if raced {
-                tx.rollback().await?;
-            } else {
-                tx.commit().await?;
-            }
-        }
-        if !raced {
-            return Ok(out);
-        }
-    }
-    Err(ApiError::unavailable(
-        "ingest_conflict",
-        "concurrent writes to the same incident, retry later",
-        None,
-    ))
 }

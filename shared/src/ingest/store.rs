@@ -1,15 +1,30 @@
-//! Storing prepared events. One event is one statement (one round trip, atomic on its own):
-//! skip it if its `event_id` is already stored, find or create the incident, insert the event,
-//! the incident's location at this commit and a pending count row, and reopen the incident if it
-//! was resolved (a regression, audited). A request with several events runs those statements in
-//! one transaction. No statement updates a row shared by every event of a spike. An event whose
-//! commit awaits its deployment keeps its location on the event (`pending_location`) for
-//! `backfill`.
+//! Storing prepared events: any number of events, of any number of keys, in ONE statement (one
+//! round trip, atomic on its own, arrays bound once and `unnest`ed). For each event: refuse it
+//! if its key was revoked or its project deleted (checked here, so a cached key still stops
+//! working at once), skip it if its `event_id` is stored already, find or create its incident,
+//! insert the event and the incident's location at this commit, and reopen the incident if it
+//! was resolved (a regression, audited). Counts are appended to `incident_counts_pending`, one
+//! row per incident, commit, environment and key of the statement, never by updating a row
+//! shared by every event of a spike. An event whose commit awaits its deployment keeps its
+//! location on the event (`pending_location`) for `backfill`.
+//!
+//! The plan stays linear in the number of events: every lookup is an index probe per event
+//! (`looked`), and every write reads that one materialised list; no two lists are joined. A new
+//! incident's id is derived from a per-statement random salt and its fingerprint, so each event
+//! knows its incident id without reading back what was inserted.
+//!
+//! Rows are written in a fixed order (incidents by fingerprint, events by event id), so two
+//! statements creating the same incidents or events wait for each other instead of
+//! deadlocking. When a concurrent statement created one of the incidents or stored one of the
+//! event ids after this statement's snapshot, fewer rows are written than planned: the
+//! statement then raises `40001` and writes nothing, and the caller retries (its snapshot then
+//! sees those rows).
 
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use super::prepare::Prepared;
-use crate::crypto;
+use super::prepare::{OutFrame, Prepared};
 
 /// The incident an event landed in, and whether it was a retry of one already stored.
 #[derive(Debug, Clone)]
@@ -19,114 +34,208 @@ pub struct Stored {
     pub duplicate: bool,
 }
 
+/// What happened to one event of a statement.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Stored(Stored),
+    /// Its key was revoked (or its project deleted) before the statement ran.
+    Refused,
+}
+
+/// One event to store, with the key and project it came with.
+pub struct Row<'a> {
+    pub key_id: &'a str,
+    pub project_id: &'a str,
+    pub event: &'a Prepared,
+}
+
 const STORE_SQL: &str = r#"
-with dup as (
-    select incident_id from incident_events where project_id = $2 and event_id = $18
+with input as (
+    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+                         $8::text[], $9::int4[], $10::int4[], $11::text[], $12::text[], $13::text[], $14::text[],
+                         $15::text[], $16::timestamptz[], $17::jsonb[], $18::text[], $19::text[], $20::bytea[],
+                         $21::jsonb[])
+        with ordinality as t(key_id, project_id, fingerprint, error_type, error_message, stack_trace, frames,
+                             file_path, line_number, column_number, function, commit_sha, deployment_id, environment,
+                             level, occurred_at, metadata, event_id, release, user_hash, payload, ord)
 ),
-ins as (
+keys as (
+    select k.key_id, k.project_id from ingest_keys k join projects p on p.project_id = k.project_id
+     where k.key_id = any($1) and k.revoked_at is null and p.deleted_at is null
+),
+looked as materialized (
+    select i.*,
+           (i.key_id, i.project_id) in (select key_id, project_id from keys) as live,
+           (select e.incident_id from incident_events e
+             where e.project_id = i.project_id and e.event_id = i.event_id) as dup_incident,
+           k.incident_id as known_incident, k.status as known_status,
+           'inc_' || left(md5($22 || i.project_id || '/' || i.fingerprint), 20) as candidate
+      from input i
+      left join lateral (select x.incident_id, x.status from incidents x
+                          where x.project_id = i.project_id and x.fingerprint = i.fingerprint) k on true
+),
+ev_in as (
+    select l.*, coalesce(l.known_incident, l.candidate) as incident_id,
+           l.live and l.dup_incident is null and row_number() over w = 1 as store,
+           l.dup_incident is not null or row_number() over w > 1 as duplicate,
+           first_value(coalesce(l.dup_incident, l.known_incident, l.candidate)) over w as answer
+      from looked l
+    window w as (partition by l.live, l.project_id, l.event_id order by l.ord)
+),
+created as (
     insert into incidents (incident_id, project_id, fingerprint, error_type, error_message, stack_trace, frames,
                            file_path, line_number, column_number, function, commit_sha, first_commit_sha,
                            last_commit_sha, deployment_id, environment, level, occurred_at, first_seen_at,
                            last_seen_at, metadata)
-    select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12, $13, $14, $15, $16, now(), now(), $17
-     where not exists (select 1 from dup)
+    select distinct on (e.project_id, e.fingerprint)
+           e.candidate, e.project_id, e.fingerprint, e.error_type, e.error_message, e.stack_trace, e.frames, e.file_path,
+           e.line_number, e.column_number, e.function, e.commit_sha, e.commit_sha, e.commit_sha,
+           e.deployment_id, e.environment, e.level, e.occurred_at, now(), now(), e.metadata
+      from ev_in e where e.store and e.known_incident is null
+     order by e.project_id, e.fingerprint, e.ord
     on conflict (project_id, fingerprint) do nothing
-    returning incident_id, status
-),
-inc as (
-    select incident_id, status from ins
-    union all
-    select incident_id, status from incidents
-     where project_id = $2 and fingerprint = $3 and not exists (select 1 from ins) and not exists (select 1 from dup)
+    returning 1
 ),
 ev as (
     insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, deployment_id,
                                  environment, release, user_hash, payload, pending_location)
-    select $2, inc.incident_id, $18, $16, $12, $13, $14, $19, $20, $21,
-           case when $12::text is null and $13::text is not null
-                then jsonb_build_object('file_path', $8::text, 'line_number', $9::int, 'column_number', $10::int,
-                                        'function', $11::text, 'frames', $7::jsonb) end
-      from inc
+    select e.project_id, e.incident_id, e.event_id, e.occurred_at, e.commit_sha, e.deployment_id, e.environment,
+           e.release, e.user_hash, e.payload,
+           case when e.commit_sha is null and e.deployment_id is not null
+                then jsonb_build_object('file_path', e.file_path, 'line_number', e.line_number,
+                                        'column_number', e.column_number, 'function', e.function,
+                                        'frames', e.frames) end
+      from ev_in e where e.store
+     order by e.project_id, e.event_id
     on conflict (project_id, event_id) do nothing
-    returning incident_id
+    returning 1
 ),
 loc as (
     insert into incident_commits (incident_id, commit_sha, file_path, line_number, column_number, function, frames,
                                   first_seen_at, last_seen_at)
-    select ev.incident_id, $12, $8, $9, $10, $11, $7, now(), now() from ev where $12::text is not null
+    select distinct on (e.incident_id, e.commit_sha) e.incident_id, e.commit_sha, e.file_path, e.line_number,
+           e.column_number, e.function, e.frames, now(), now()
+      from ev_in e
+     where e.store and e.commit_sha is not null
+       and not exists (select 1 from incident_commits c where c.incident_id = e.incident_id and c.commit_sha = e.commit_sha)
+     order by e.incident_id, e.commit_sha, e.ord
     on conflict (incident_id, commit_sha) do nothing
 ),
 pend as (
-    insert into incident_counts_pending (incident_id, project_id, commit_sha, environment, key_id, seen_at, user_hash)
-    select ev.incident_id, $2, $12, $14, $22, now(), $20 from ev
+    insert into incident_counts_pending (incident_id, project_id, commit_sha, environment, key_id, seen_at, n, user_hashes)
+    select e.incident_id, e.project_id, e.commit_sha, e.environment, e.key_id, now(), count(*),
+           array_agg(distinct e.user_hash) filter (where e.user_hash is not null)
+      from ev_in e where e.store
+     group by e.incident_id, e.project_id, e.commit_sha, e.environment, e.key_id
 ),
 reopen as (
     update incidents set status = 'open', resolved_at = null
-     where incident_id = (select incident_id from inc where status = 'resolved')
-       and status = 'resolved' and exists (select 1 from ev)
-    returning incident_id
+     where incident_id in (select e.known_incident from ev_in e where e.store and e.known_status = 'resolved')
+       and status = 'resolved'
+    returning incident_id, project_id
 ),
 audit as (
-    insert into audit_log (project_id, action, target) select $2, 'incident.regressed', incident_id from reopen
+    insert into audit_log (project_id, action, target)
+    select project_id, 'incident.regressed', incident_id from reopen
 )
-select (select incident_id from dup) as dup_incident,
-       (select incident_id from ev) as new_incident
+select e.ord, e.live, e.answer, e.duplicate,
+       case when e.ord = 1
+             and ((select count(*) from ev) <> (select count(*) from ev_in where store)
+                  or (select count(*) from created)
+                     <> (select count(distinct (project_id, fingerprint)) from ev_in where store and known_incident is null))
+            then cairn_ingest_raced() end as raced
+  from ev_in e order by e.ord
 "#;
 
-/// Stores one prepared event; `None` when a concurrent request raced this one (the caller
-/// retries: the next attempt sees the other request's rows).
-pub async fn store_one(
-    conn: &mut PgConnection,
-    project_id: &str,
-    key_id: &str,
-    p: &Prepared,
-) -> Result<Option<Stored>, sqlx::Error> {
-    let top = p.top.as_ref();
-    let frames = serde_json::to_value(&p.frames).unwrap_or_else(|_| serde_json::json!([]));
-    let (dup, new): (Option<String>, Option<String>) = sqlx::query_as(STORE_SQL)
-        .bind(crypto::public_id("inc"))
-        .bind(project_id)
-        .bind(&p.fingerprint)
-        .bind(&p.error_type)
-        .bind(&p.error_message)
-        .bind(&p.stack_trace)
-        .bind(frames)
-        .bind(top.and_then(|t| t.file_path.clone()))
-        .bind(top.and_then(|t| t.line_number).map(|n| n as i32))
-        .bind(top.and_then(|t| t.column_number).map(|n| n as i32))
-        .bind(top.and_then(|t| t.function.clone()))
-        .bind(&p.commit_sha)
-        .bind(&p.deployment_id)
-        .bind(&p.environment)
-        .bind(&p.level)
-        .bind(p.occurred_at)
-        .bind(&p.metadata)
-        .bind(&p.event_id)
-        .bind(&p.release)
-        .bind(&p.user_hash)
-        .bind(&p.payload)
+/// Stores `rows` in one statement; one outcome per row, in order. A `40001` error means a
+/// concurrent statement raced this one and nothing was written: retry.
+pub async fn store(conn: &mut PgConnection, rows: &[Row<'_>]) -> Result<Vec<Outcome>, sqlx::Error> {
+    let n = rows.len();
+    let mut key_id = Vec::with_capacity(n);
+    let mut project_id = Vec::with_capacity(n);
+    let mut fingerprint = Vec::with_capacity(n);
+    let mut error_type = Vec::with_capacity(n);
+    let mut error_message = Vec::with_capacity(n);
+    let mut stack_trace = Vec::with_capacity(n);
+    let mut frames: Vec<Json<&[OutFrame]>> = Vec::with_capacity(n);
+    let mut file_path = Vec::with_capacity(n);
+    let mut line = Vec::with_capacity(n);
+    let mut column = Vec::with_capacity(n);
+    let mut function = Vec::with_capacity(n);
+    let mut commit = Vec::with_capacity(n);
+    let mut deployment = Vec::with_capacity(n);
+    let mut environment = Vec::with_capacity(n);
+    let mut level = Vec::with_capacity(n);
+    let mut occurred_at: Vec<DateTime<Utc>> = Vec::with_capacity(n);
+    let mut metadata = Vec::with_capacity(n);
+    let mut event_id = Vec::with_capacity(n);
+    let mut release = Vec::with_capacity(n);
+    let mut user_hash = Vec::with_capacity(n);
+    let mut payload = Vec::with_capacity(n);
+    for r in rows {
+        let p = r.event;
+        let top = p.top.as_ref();
+        key_id.push(r.key_id);
+        project_id.push(r.project_id);
+        fingerprint.push(p.fingerprint.as_str());
+        error_type.push(p.error_type.as_deref());
+        error_message.push(p.error_message.as_str());
+        stack_trace.push(p.stack_trace.as_deref());
+        frames.push(Json(p.frames.as_slice()));
+        file_path.push(top.and_then(|t| t.file_path.as_deref()));
+        line.push(top.and_then(|t| t.line_number).map(|v| v as i32));
+        column.push(top.and_then(|t| t.column_number).map(|v| v as i32));
+        function.push(top.and_then(|t| t.function.as_deref()));
+        commit.push(p.commit_sha.as_deref());
+        deployment.push(p.deployment_id.as_deref());
+        environment.push(p.environment.as_deref());
+        level.push(p.level.as_str());
+        occurred_at.push(p.occurred_at);
+        metadata.push(Json(&p.metadata));
+        event_id.push(p.event_id.as_str());
+        release.push(p.release.as_deref());
+        user_hash.push(p.user_hash.as_deref());
+        payload.push(Json(&p.payload));
+    }
+    type Out = (i64, bool, String, bool, Option<bool>);
+    let out: Vec<Out> = sqlx::query_as(STORE_SQL)
         .bind(key_id)
-        .fetch_one(&mut *conn)
+        .bind(project_id)
+        .bind(fingerprint)
+        .bind(error_type)
+        .bind(error_message)
+        .bind(stack_trace)
+        .bind(frames)
+        .bind(file_path)
+        .bind(line)
+        .bind(column)
+        .bind(function)
+        .bind(commit)
+        .bind(deployment)
+        .bind(environment)
+        .bind(level)
+        .bind(occurred_at)
+        .bind(metadata)
+        .bind(event_id)
+        .bind(release)
+        .bind(user_hash)
+        .bind(payload)
+        .bind(crate::crypto::random_alphanumeric(16))
+        .fetch_all(&mut *conn)
         .await?;
-    Ok(match (dup, new) {
-        (Some(incident_id), _) => Some(Stored {
-            event_id: p.event_id.clone(),
-            incident_id,
-            duplicate: true,
-        }),
-        (None, Some(incident_id)) => {
-            if incident_id.is_empty() {
-                None
-            } else {
-                Some(Stored {
-                    event_id: p.event_id.clone(),
+    Ok(out
+        .into_iter()
+        .zip(rows)
+        .map(|((_, live, incident_id, duplicate, _), r)| {
+            if live {
+                Outcome::Stored(Stored {
+                    event_id: r.event.event_id.clone(),
                     incident_id,
-                    duplicate: false,
+                    duplicate,
                 })
+            } else {
+                Outcome::Refused
             }
-        }
-        // The incident was created, or the event stored, by a concurrent request after this
-        // statement's snapshot was taken.
-        (None, None) => None,
-    })
+        })
+        .collect())
 }
