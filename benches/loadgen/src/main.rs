@@ -249,7 +249,7 @@ async fn main() -> anyhow::Result<()> {
             let make = scenarios::envelopes(Arc::clone(&projects), tag("envelope"));
             round.envelope = Some(ingest_scenario("envelope", make, &o, &server, &pool).await?);
         }
-        rows.push(Row::Round(round));
+        rows.push(Row::Round(Box::new(round)));
     }
 
     if on("query") {

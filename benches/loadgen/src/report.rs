@@ -71,7 +71,7 @@ pub struct Round {
 
 /// A row of results.
 pub enum Row {
-    Round(Round),
+    Round(Box<Round>),
     Query { events: u64, samples: Vec<Sample> },
 }
 
@@ -135,7 +135,7 @@ pub fn print(rows: &[Row]) {
     let rounds: Vec<&Round> = rows
         .iter()
         .filter_map(|r| match r {
-            Row::Round(r) => Some(r),
+            Row::Round(r) => Some(&**r),
             Row::Query { .. } => None,
         })
         .collect();

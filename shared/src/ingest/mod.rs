@@ -132,7 +132,7 @@ pub async fn ingest(
     // Events without a commit wait for their deployment (see below).
     let awaiting: Vec<Option<String>> = prepared
         .iter()
-        .map(|p| p.commit_sha.is_none().then(|| p.deployment_id.clone()).flatten())
+        .map(|p| p.deployment_id.clone().filter(|_| p.commit_sha.is_none()))
         .collect();
     let outcomes = app
         .writer
