@@ -61,7 +61,7 @@ async fn serve() -> anyhow::Result<()> {
     let mut config = shared::config::Config::from_env()?;
     if std::env::var("CAIRN_DB_MAX_CONNECTIONS").is_err() {
         // One process serves every function locally: a bigger pool than a Lambda instance.
-        config.db.max_connections = 16;
+        config.db.max_connections = 6;
     }
     let app = Arc::new(shared::App::new(config)?);
     shared::db::migrate(&app.pool)

@@ -164,7 +164,7 @@ pub async fn serve_with(app: Arc<App>, listener: TcpListener, limits: Limits) {
 pub async fn fold_loop(app: Arc<App>) {
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if let Err(e) = shared::ingest::fold::fold_pending(&app.pool).await {
+        if let Err(e) = shared::ingest::fold::fold_if_free(&app.pool).await {
             tracing::debug!(error = %e, "background fold failed");
         }
     }

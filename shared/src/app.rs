@@ -27,9 +27,10 @@ impl App {
     pub fn new(config: Config) -> anyhow::Result<Self> {
         let pool = crate::db::pool(&config)?;
         let github = Arc::new(OctocrabGitHub::new(&config.github));
-        let writer = crate::ingest::group::GroupCommit::new(crate::ingest::group::writers(
-            config.db.max_connections,
-        ));
+        let writer = crate::ingest::group::GroupCommit::new(
+            crate::ingest::group::writers(config.db.max_connections),
+            crate::ingest::store::incident_id_salt(&config.secret_key),
+        );
         Ok(Self {
             config,
             pool,

@@ -158,8 +158,9 @@ select i.incident_id, i.project_id, p.repo_owner, p.repo_name, i.status, i.level
 "#;
 
 const PENDING: &str = r#"
-  left join lateral (select sum(q.n) as n, max(seen_at) as last_seen
-                       from incident_counts_pending q where q.incident_id = i.incident_id) pend on true
+  left join (select e.incident_id, sum(e.n) as n, max(b.seen_at) as last_seen
+               from incident_counts_batches b, unnest(b.incident_ids, b.counts) as e(incident_id, n)
+              group by e.incident_id) pend on pend.incident_id = i.incident_id
   left join deployments d on d.deployment_id = i.deployment_id and d.project_id = i.project_id
 "#;
 
@@ -224,7 +225,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
     let project_id = readable_project(app, caller, &q.repo).await?;
     // Latest commits and activity come from folded counts: fold what is pending first (a no-op
     // when the queue is empty; skipped, never waited for, when another fold runs).
-    crate::ingest::fold::fold_pending(&app.pool).await?;
+    crate::ingest::fold::fold_if_free(&app.pool).await?;
     let (cursor_ts, cursor_id) = match &q.cursor {
         Some((ts, id)) => (Some(*ts), Some(id.clone())),
         None => (None, None),
@@ -232,8 +233,8 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
     // Keyset pagination follows an index (see migration 0004): the cursor condition is written
     // only when there is a cursor, so the first page's plan is a plain ordered index scan.
     let (sort, id) = match &q.commit {
-        Some(_) => ("c.last_seen_at", "c.incident_id"),
-        None => ("i.last_seen_at", "i.incident_id"),
+        Some(_) => ("c.activity_at", "c.incident_id"),
+        None => ("i.activity_at", "i.incident_id"),
     };
     let after = if q.cursor.is_some() {
         format!("({sort}, {id}) < ($5, $6)")
@@ -244,7 +245,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
         // At a commit: only incidents seen there, located as they were there.
         Some(_) => format!(
             "{SELECT} join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = $2
-             cross join lateral (select c.last_seen_at as sort_ts) s {PENDING}
+             cross join lateral (select c.activity_at as sort_ts) s {PENDING}
              where i.project_id = $1 and i.status = $3
                and ($4::text is null or exists (select 1 from incident_environments e where e.incident_id = i.incident_id and e.environment = $4))
                and {after}
@@ -252,7 +253,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
         ),
         None => format!(
             "{SELECT} left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)
-             cross join lateral (select i.last_seen_at as sort_ts) s {PENDING}
+             cross join lateral (select i.activity_at as sort_ts) s {PENDING}
              where i.project_id = $1 and ($2::text is null or true) and i.status = $3
                and ($4::text is null or exists (select 1 from incident_environments e where e.incident_id = i.incident_id and e.environment = $4))
                and {after}
@@ -288,10 +289,10 @@ async fn load(app: &App, caller: &Caller, incident_id: &str) -> Result<Incident,
     if incident_id.len() > 64 {
         return Err(ApiError::not_found("incident"));
     }
-    crate::ingest::fold::fold_pending(&app.pool).await?;
+    crate::ingest::fold::fold_if_free(&app.pool).await?;
     let sql = format!(
         "{SELECT} left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)
-         cross join lateral (select i.last_seen_at as sort_ts) s {PENDING}
+         cross join lateral (select i.activity_at as sort_ts) s {PENDING}
          where i.incident_id = $1 and p.deleted_at is null"
     );
     let row = sqlx::query(&sql)

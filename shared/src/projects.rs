@@ -221,8 +221,9 @@ pub async fn describe(app: &App, ids: &[String]) -> Result<Vec<ProjectInfo>, Api
                 greatest(u.last_used_at, p.last_seen) as last_used_at
            from ingest_keys k
            left join api_key_usage u on u.key_id = k.key_id
-           left join lateral (select count(*) as n, max(seen_at) as last_seen
-                                from incident_counts_pending q where q.key_id = k.key_id) p on true
+           left join (select e.key_id, sum(e.n) as n, max(b.seen_at) as last_seen
+                        from incident_counts_batches b, unnest(b.key_ids, b.counts) as e(key_id, n)
+                       group by e.key_id) p on p.key_id = k.key_id
           where k.project_id = any($1) order by k.created_at",
     )
     .bind(ids)

@@ -309,7 +309,7 @@ impl TestApp {
             shared::ingest::fold::fold_pending(&self.pool)
                 .await
                 .unwrap();
-            let left: i64 = sqlx::query_scalar("select count(*) from incident_counts_pending")
+            let left: i64 = sqlx::query_scalar("select count(*) from incident_counts_batches")
                 .fetch_one(&self.pool)
                 .await
                 .unwrap();

@@ -56,6 +56,16 @@ pub async fn setup(cluster: &Cluster, pool: PgPool) -> anyhow::Result<PgPool> {
     Ok(pool)
 }
 
+/// Forgets what was gathered so far (after seeding and warm-up).
+pub async fn reset(pool: &PgPool) -> anyhow::Result<()> {
+    if statements() {
+        sqlx::query("select pg_stat_statements_reset()")
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Prints what the diagnostics gathered.
 pub async fn report(pool: &PgPool) -> anyhow::Result<()> {
     if !statements() {

@@ -207,6 +207,7 @@ async fn main() -> anyhow::Result<()> {
             t.elapsed().as_secs_f64()
         );
     }
+    diag::reset(&pool).await?;
     let mut rows: Vec<Row> = Vec::new();
     let ingest = ["spread", "hot", "batched", "envelope"]
         .iter()

@@ -47,15 +47,18 @@ struct State {
 pub struct GroupCommit {
     state: Arc<Mutex<State>>,
     max_writers: usize,
+    id_salt: Arc<str>,
 }
 
 impl GroupCommit {
     /// A queue written by at most `max_writers` concurrent statements (each holds one pooled
     /// connection while it runs).
-    pub fn new(max_writers: usize) -> Self {
+    /// `id_salt` is [`store::incident_id_salt`].
+    pub fn new(max_writers: usize, id_salt: String) -> Self {
         Self {
             state: Arc::default(),
             max_writers: max_writers.max(1),
+            id_salt: id_salt.into(),
         }
     }
 
@@ -91,7 +94,11 @@ impl GroupCommit {
         };
         if start_writer {
             // A task of its own: a client hanging up must not cancel a write others wait on.
-            tokio::spawn(writer(Arc::clone(&self.state), pool.clone()));
+            tokio::spawn(writer(
+                Arc::clone(&self.state),
+                pool.clone(),
+                Arc::clone(&self.id_salt),
+            ));
         }
         answer.await.unwrap_or_else(|_| {
             Err(ApiError::Internal(anyhow::anyhow!(
@@ -102,7 +109,7 @@ impl GroupCommit {
 }
 
 /// Takes queued jobs until the queue is empty; the last act, under the lock, is to leave.
-async fn writer(state: Arc<Mutex<State>>, pool: PgPool) {
+async fn writer(state: Arc<Mutex<State>>, pool: PgPool, salt: Arc<str>) {
     loop {
         let group = {
             let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
@@ -122,14 +129,14 @@ async fn writer(state: Arc<Mutex<State>>, pool: PgPool) {
             }
             group
         };
-        write_group(&pool, group).await;
+        write_group(&pool, group, &salt).await;
     }
 }
 
 /// Writes a group and answers each of its jobs.
-async fn write_group(pool: &PgPool, group: Vec<Job>) {
+async fn write_group(pool: &PgPool, group: Vec<Job>, salt: &str) {
     let start = std::time::Instant::now();
-    let result = attempt(pool, &group).await;
+    let result = attempt(pool, &group, salt).await;
     tracing::debug!(
         jobs = group.len(),
         events = group.iter().map(|j| j.events.len()).sum::<usize>(),
@@ -147,7 +154,7 @@ async fn write_group(pool: &PgPool, group: Vec<Job>) {
             // Isolate the request that made the statement fail.
             for job in group {
                 let one = [job];
-                let result = attempt(pool, &one).await;
+                let result = attempt(pool, &one, salt).await;
                 let [job] = one;
                 let _ = job.reply.send(
                     result
@@ -180,14 +187,23 @@ async fn write_group(pool: &PgPool, group: Vec<Job>) {
 /// retry is idempotent, as every event's id was fixed before the first attempt.
 fn retryable(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("40001" | "40P01")),
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("40001" | "40P01"))
+                // An incident created concurrently under another id (an instance with another
+                // secret key, mid-rotation): the retry's snapshot sees it.
+                || db.constraint() == Some("incident_events_incident_id_fkey")
+        }
         sqlx::Error::Io(_) => true,
         _ => false,
     }
 }
 
 /// Runs the group's statement, retrying races; outcomes split per job.
-async fn attempt(pool: &PgPool, group: &[Job]) -> Result<Vec<Vec<Outcome>>, sqlx::Error> {
+async fn attempt(
+    pool: &PgPool,
+    group: &[Job],
+    salt: &str,
+) -> Result<Vec<Vec<Outcome>>, sqlx::Error> {
     let rows: Vec<Row<'_>> = group
         .iter()
         .flat_map(|j| {
@@ -201,7 +217,7 @@ async fn attempt(pool: &PgPool, group: &[Job]) -> Result<Vec<Vec<Outcome>>, sqlx
     let mut tries = 0;
     let outcomes = loop {
         let mut conn = pool.acquire().await?;
-        match store::store(&mut conn, &rows).await {
+        match store::store(&mut conn, &rows, salt).await {
             Ok(o) => break o,
             Err(e) if retryable(&e) && tries + 1 < ATTEMPTS => {
                 tries += 1;

@@ -38,8 +38,9 @@ pub struct Prepared {
     pub occurred_at: DateTime<Utc>,
     pub level: String,
     pub user_hash: Option<Vec<u8>>,
-    pub metadata: serde_json::Value,
-    pub payload: serde_json::Value,
+    /// Serialised once here: a queued event holds its JSON text, not a tree of values.
+    pub metadata: Box<serde_json::value::RawValue>,
+    pub payload: Box<serde_json::value::RawValue>,
 }
 
 /// Cuts `s` to at most `max` bytes on a char boundary and removes NULs (Postgres text and jsonb
@@ -55,6 +56,11 @@ pub fn clean(s: &str, max: usize) -> String {
 /// [`clean`] on a trimmed optional field; `None` when nothing is left.
 pub fn clean_opt(s: Option<String>, max: usize) -> Option<String> {
     s.map(|v| clean(v.trim(), max)).filter(|v| !v.is_empty())
+}
+
+fn raw_json(text: &str) -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string(text.to_owned())
+        .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned())
 }
 
 /// Removes NULs from every string of a JSON value (keys included), iteratively.
@@ -201,11 +207,13 @@ pub fn prepare(
         metadata["tags"] = serde_json::to_value(&ev.tags).unwrap_or_default();
     }
     clean_json(&mut metadata);
-    if serde_json::to_vec(&metadata).map(|v| v.len()).unwrap_or(0) > 64 * 1024 {
-        metadata = serde_json::json!({"truncated": true});
-    }
+    let metadata = match serde_json::value::to_raw_value(&metadata) {
+        Ok(raw) if raw.get().len() <= 64 * 1024 => raw,
+        _ => raw_json(r#"{"truncated":true}"#),
+    };
     let mut payload = std::mem::take(&mut ev.payload);
     clean_json(&mut payload);
+    let payload = serde_json::value::to_raw_value(&payload).unwrap_or_else(|_| raw_json("{}"));
     Prepared {
         event_id,
         fingerprint: fp,

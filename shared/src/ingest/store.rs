@@ -3,22 +3,22 @@
 //! if its key was revoked or its project deleted (checked here, so a cached key still stops
 //! working at once), skip it if its `event_id` is stored already, find or create its incident,
 //! insert the event and the incident's location at this commit, and reopen the incident if it
-//! was resolved (a regression, audited). Counts are appended to `incident_counts_pending`, one
-//! row per incident, commit, environment and key of the statement, never by updating a row
-//! shared by every event of a spike. An event whose commit awaits its deployment keeps its
+//! was resolved (a regression, audited). Counts are appended to `incident_counts_batches`, one
+//! row per statement, never by updating a row shared by every event of a spike. An event whose commit awaits its deployment keeps its
 //! location on the event (`pending_location`) for `backfill`.
 //!
 //! The plan stays linear in the number of events: every lookup is an index probe per event
-//! (`looked`), and every write reads that one materialised list; no two lists are joined. A new
-//! incident's id is derived from a per-statement random salt and its fingerprint, so each event
-//! knows its incident id without reading back what was inserted.
+//! (`looked`), and every write reads that one materialised list; no two lists are joined.
 //!
-//! Rows are written in a fixed order (incidents by fingerprint, events by event id), so two
-//! statements creating the same incidents or events wait for each other instead of
-//! deadlocking. When a concurrent statement created one of the incidents or stored one of the
-//! event ids after this statement's snapshot, fewer rows are written than planned: the
-//! statement then raises `40001` and writes nothing, and the caller retries (its snapshot then
-//! sees those rows).
+//! A new incident's id is derived from its project and fingerprint under a secret salt
+//! ([`incident_id_salt`]), so each event knows its incident's id without reading back what was
+//! inserted, and two statements (of this instance or another) creating the same incident at
+//! once agree on its id: the second waits for the first and finds its row, no retry needed.
+//! Rows are written in a fixed order (incidents by fingerprint, events by event id), so such
+//! statements wait for each other instead of deadlocking. When a concurrent statement stored one
+//! of the same event ids (an SDK retry racing its original), fewer events are written than
+//! planned: the statement raises `40001` and writes nothing, and the caller retries (its
+//! snapshot then sees that event).
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -49,6 +49,15 @@ pub struct Row<'a> {
     pub event: &'a Prepared,
 }
 
+/// The salt of new incidents' ids: a hash of the instance's secret key, the same on every
+/// instance. Incident ids are public; the salt only keeps them from being guessed from a
+/// fingerprint.
+pub fn incident_id_salt(secret: &crate::config::SecretKey) -> String {
+    let mut input = b"cairn incident id v1:".to_vec();
+    input.extend_from_slice(&secret.0);
+    hex::encode(crate::crypto::sha256(&input))
+}
+
 const STORE_SQL: &str = r#"
 with input as (
     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
@@ -69,7 +78,7 @@ looked as materialized (
            (select e.incident_id from incident_events e
              where e.project_id = i.project_id and e.event_id = i.event_id) as dup_incident,
            k.incident_id as known_incident, k.status as known_status,
-           'inc_' || left(md5($22 || i.project_id || '/' || i.fingerprint), 20) as candidate
+           'inc_' || left(md5($22 || i.project_id || ':' || i.fingerprint), 20) as candidate
       from input i
       left join lateral (select x.incident_id, x.status from incidents x
                           where x.project_id = i.project_id and x.fingerprint = i.fingerprint) k on true
@@ -94,7 +103,6 @@ created as (
       from ev_in e where e.store and e.known_incident is null
      order by e.project_id, e.fingerprint, e.ord
     on conflict (project_id, fingerprint) do nothing
-    returning 1
 ),
 ev as (
     insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, deployment_id,
@@ -122,11 +130,17 @@ loc as (
     on conflict (incident_id, commit_sha) do nothing
 ),
 pend as (
-    insert into incident_counts_pending (incident_id, project_id, commit_sha, environment, key_id, seen_at, n, user_hashes)
-    select e.incident_id, e.project_id, e.commit_sha, e.environment, e.key_id, now(), count(*),
-           array_agg(distinct e.user_hash) filter (where e.user_hash is not null)
-      from ev_in e where e.store
-     group by e.incident_id, e.project_id, e.commit_sha, e.environment, e.key_id
+    insert into incident_counts_batches (seen_at, incident_ids, commit_shas, environments, key_ids, counts,
+                                         user_incidents, user_hashes)
+    select now(), g.ids, g.commits, g.envs, g.keys, g.ns, coalesce(u.ids, '{}'), coalesce(u.hashes, '{}')
+      from (select array_agg(c.incident_id) as ids, array_agg(c.commit_sha) as commits,
+                   array_agg(c.environment) as envs, array_agg(c.key_id) as keys, array_agg(c.n) as ns
+              from (select e.incident_id, e.commit_sha, e.environment, e.key_id, count(*)::int as n
+                      from ev_in e where e.store group by 1, 2, 3, 4) c) g,
+           (select array_agg(d.incident_id) as ids, array_agg(d.user_hash) as hashes
+              from (select distinct e.incident_id, e.user_hash from ev_in e
+                     where e.store and e.user_hash is not null) d) u
+     where g.ids is not null
 ),
 reopen as (
     update incidents set status = 'open', resolved_at = null
@@ -139,17 +153,18 @@ audit as (
     select project_id, 'incident.regressed', incident_id from reopen
 )
 select e.ord, e.live, e.answer, e.duplicate,
-       case when e.ord = 1
-             and ((select count(*) from ev) <> (select count(*) from ev_in where store)
-                  or (select count(*) from created)
-                     <> (select count(distinct (project_id, fingerprint)) from ev_in where store and known_incident is null))
+       case when e.ord = 1 and (select count(*) from ev) <> (select count(*) from ev_in where store)
             then cairn_ingest_raced() end as raced
   from ev_in e order by e.ord
 "#;
 
 /// Stores `rows` in one statement; one outcome per row, in order. A `40001` error means a
 /// concurrent statement raced this one and nothing was written: retry.
-pub async fn store(conn: &mut PgConnection, rows: &[Row<'_>]) -> Result<Vec<Outcome>, sqlx::Error> {
+pub async fn store(
+    conn: &mut PgConnection,
+    rows: &[Row<'_>],
+    id_salt: &str,
+) -> Result<Vec<Outcome>, sqlx::Error> {
     let n = rows.len();
     let mut key_id = Vec::with_capacity(n);
     let mut project_id = Vec::with_capacity(n);
@@ -191,11 +206,11 @@ pub async fn store(conn: &mut PgConnection, rows: &[Row<'_>]) -> Result<Vec<Outc
         environment.push(p.environment.as_deref());
         level.push(p.level.as_str());
         occurred_at.push(p.occurred_at);
-        metadata.push(Json(&p.metadata));
+        metadata.push(Json(p.metadata.as_ref()));
         event_id.push(p.event_id.as_str());
         release.push(p.release.as_deref());
         user_hash.push(p.user_hash.as_deref());
-        payload.push(Json(&p.payload));
+        payload.push(Json(p.payload.as_ref()));
     }
     type Out = (i64, bool, String, bool, Option<bool>);
     let out: Vec<Out> = sqlx::query_as(STORE_SQL)
@@ -220,7 +235,7 @@ pub async fn store(conn: &mut PgConnection, rows: &[Row<'_>]) -> Result<Vec<Outc
         .bind(release)
         .bind(user_hash)
         .bind(payload)
-        .bind(crate::crypto::random_alphanumeric(16))
+        .bind(id_salt)
         .fetch_all(&mut *conn)
         .await?;
     Ok(out
