@@ -1,13 +1,14 @@
 //! The ceiling: `pgbench` performing the durable writes one event needs, against the same
 //! PostgreSQL at the same concurrency, one transaction per event committed with
 //! `synchronous_commit = on`. The event's payload is a parameter (parsed per event, as cairn's
-//! are), the project and fingerprint are random over the same 100 × 1,000.
+//! are), the project, fingerprint and end user are random over the same 100 × 1,000 × 5,000.
 //!
-//! - [`Script::Upsert`], the ceiling the ratios use (the issue's "minimal insert+upsert"): upsert
-//!   the incident by `(project_id, fingerprint)`, counting the event on it, and insert the event
-//!   row (same table, indexes and foreign keys as cairn's).
-//! - [`Script::Insert`], printed for reference: find the incident and insert the event row, with
-//!   no count kept at all — less than any design that counts must do.
+//! - [`Script::Full`], the ceiling the ratios use: what cairn's schema keeps per event, written
+//!   the direct way in one statement: insert the event row, upsert the incident counting the
+//!   event on it, upsert the incident's row at the commit counting it there, and record the end
+//!   user (affected users). Same tables, indexes and foreign keys as cairn's.
+//! - [`Script::Minimal`], printed for reference (the issue's "minimal insert+upsert"): insert
+//!   the event and upsert the incident only, with no per-commit count and no affected users.
 
 use std::path::Path;
 use std::process::Command;
@@ -23,11 +24,11 @@ pub struct Ceiling {
     pub latency_avg_ms: f64,
 }
 
-/// The two pgbench scripts.
+/// The pgbench scripts.
 #[derive(Debug, Clone, Copy)]
 pub enum Script {
-    Upsert,
-    Insert,
+    Full,
+    Minimal,
 }
 
 /// Writes the pgbench script for `projects` × `fingerprints` incidents into `dir`.
@@ -41,18 +42,30 @@ pub fn write_script(
     let event = format!(
         "insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, environment, release, user_hash, payload)\n\
          select inc.project_id, inc.incident_id, md5(random()::text || clock_timestamp()::text), now(), '{commit}', 'production',\n\
-                'web@1.4.2', sha256('user-1'::bytea), (:payload)::jsonb from inc;\n"
+                'web@1.4.2', sha256(('user-' || :u)::bytea), (:payload)::jsonb from inc;\n"
     );
-    let find = match script {
-        Script::Upsert => "with inc as (insert into incidents (incident_id, project_id, fingerprint, error_type, error_message, occurred_at, occurrence_count)\n\
-             values ('inc_pgb_' || :p || '_' || :f, 'proj_pgb_' || :p, 'fp' || :f, 'TypeError', 'x', now(), 1)\n\
-             on conflict (project_id, fingerprint) do update set occurrence_count = incidents.occurrence_count + 1, last_seen_at = now()\n\
-             returning incident_id, project_id)\n"
-            .to_owned(),
-        Script::Insert => "with inc as (select incident_id, project_id from incidents where project_id = 'proj_pgb_' || :p and fingerprint = 'fp' || :f)\n".to_owned(),
+    let upsert = "with inc as (insert into incidents (incident_id, project_id, fingerprint, error_type, error_message, occurred_at, occurrence_count)\n\
+         values ('inc_pgb_' || :p || '_' || :f, 'proj_pgb_' || :p, 'fp' || :f, 'TypeError', 'x', now(), 1)\n\
+         on conflict (project_id, fingerprint) do update set occurrence_count = incidents.occurrence_count + 1, last_seen_at = now()\n\
+         returning incident_id, project_id)";
+    let text = match script {
+        Script::Minimal => format!("{upsert}\n{event}"),
+        Script::Full => format!(
+            "{upsert},\n\
+             ev as ({}),\n\
+             com as (insert into incident_commits (incident_id, commit_sha, occurrence_count)\n\
+                     select incident_id, '{commit}', 1 from inc\n\
+                     on conflict (incident_id, commit_sha) do update\n\
+                     set occurrence_count = incident_commits.occurrence_count + 1, last_seen_at = now()),\n\
+             usr as (insert into incident_users (incident_id, user_hash)\n\
+                     select incident_id, sha256(('user-' || :u)::bytea) from inc on conflict do nothing)\n\
+             select 1;\n",
+            event.trim_end().trim_end_matches(';')
+        ),
     };
-    let text =
-        format!("\\set p random(1, {projects})\n\\set f random(1, {fingerprints})\n{find}{event}");
+    let text = format!(
+        "\\set p random(1, {projects})\n\\set f random(1, {fingerprints})\n\\set u random(1, 5000)\n{text}"
+    );
     let path = dir.join(format!("ceiling-{script:?}.sql").to_lowercase());
     std::fs::write(&path, text)?;
     Ok(path.to_string_lossy().into_owned())

@@ -49,7 +49,7 @@ fn parse_opts() -> anyhow::Result<Opts> {
         cairn: exe_dir.join("cairn"),
         duration: 10,
         runs: 3,
-        concurrency: 16,
+        concurrency: 64,
         pool: 16,
         scenarios: ["spread", "hot", "batched", "envelope", "query"]
             .map(String::from)
@@ -185,15 +185,15 @@ async fn main() -> anyhow::Result<()> {
     seed::ceiling(&pool, o.projects, scenarios::FINGERPRINTS).await?;
     // No `analyze` here: tables cairn writes start empty and never analysed, as on a fresh
     // deployment (the planner then assumes they are not tiny).
-    let upsert = ceiling::write_script(
+    let full = ceiling::write_script(
         &cluster.dir,
-        ceiling::Script::Upsert,
+        ceiling::Script::Full,
         o.projects,
         scenarios::FINGERPRINTS,
     )?;
-    let insert = ceiling::write_script(
+    let minimal = ceiling::write_script(
         &cluster.dir,
-        ceiling::Script::Insert,
+        ceiling::Script::Minimal,
         o.projects,
         scenarios::FINGERPRINTS,
     )?;
@@ -215,7 +215,7 @@ async fn main() -> anyhow::Result<()> {
     for run in (1..=o.runs).filter(|_| ingest) {
         println!("round {run}/{}", o.runs);
         let mut round = report::Round::default();
-        for (name, script) in [("pgbench", &upsert), ("pgb-insert", &insert)] {
+        for (name, script) in [("pgbench", &full), ("pgb-minimal", &minimal)] {
             let c = ceiling::run(
                 script,
                 cluster.pg.port,
@@ -227,10 +227,10 @@ async fn main() -> anyhow::Result<()> {
                 "  {name:<10} {:>9.0} events/s  latency avg {:.2} ms",
                 c.tps, c.latency_avg_ms
             );
-            if script == &upsert {
+            if script == &full {
                 round.ceiling = Some(c);
             } else {
-                round.insert_only = Some(c);
+                round.minimal = Some(c);
             }
         }
         let tag = |s: &str| format!("{s}-{run}-{}", std::process::id());

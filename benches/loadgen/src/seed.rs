@@ -86,6 +86,14 @@ pub async fn ceiling(pool: &PgPool, projects: usize, fingerprints: usize) -> any
     .bind(fingerprints as i32)
     .execute(pool)
     .await?;
+    // Each incident already seen at the commit, as cairn's are after the warm-up.
+    sqlx::query(
+        "insert into incident_commits (incident_id, commit_sha, occurrence_count)
+         select incident_id, $1, 1 from incidents where project_id like 'proj\\_pgb\\_%'",
+    )
+    .bind(crate::payloads::commit(0))
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
