@@ -16,6 +16,14 @@ use shared::http::{error_response, MAX_BODY_BYTES};
 use shared::{ApiError, App};
 use tokio::net::TcpListener;
 
+/// KiB of request bodies being handled at once (parsed, prepared, waiting for their commit):
+/// a body costs several times its size once parsed into events, so this bounds the server's
+/// memory under any number of connections. Further requests wait, already read (each read is
+/// bounded by [`MAX_BODY_BYTES`] and the body timeout), for room.
+const BODY_KIB_IN_FLIGHT: u32 = 2 * 1024;
+static IN_FLIGHT: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(BODY_KIB_IN_FLIGHT as usize);
+
 /// Timeouts for reading requests from the network.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -119,10 +127,18 @@ async fn serve_one(
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
+    let kib = (bytes.len().div_ceil(1024).max(1) as u32).min(BODY_KIB_IN_FLIGHT);
+    let Ok(_room) = IN_FLIGHT.acquire_many(kib).await else {
+        return refuse(ApiError::unavailable(
+            "shutting_down",
+            "the server is shutting down",
+            None,
+        ));
+    };
     let body = if bytes.is_empty() {
         Body::Empty
     } else {
-        Body::Binary(bytes.to_vec())
+        Body::Binary(Vec::from(bytes))
     };
     let req = lambda_http::Request::from_parts(parts, body);
     Ok(to_hyper(dispatch(&app, req).await))

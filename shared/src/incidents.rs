@@ -164,6 +164,15 @@ const PENDING: &str = r#"
   left join deployments d on d.deployment_id = i.deployment_id and d.project_id = i.project_id
 "#;
 
+/// The lists read folded counts only: adding what is pending would scan the whole queue on
+/// every request. They fold first ([`crate::ingest::fold::fold_if_free`]), so they lag only by
+/// a fold running elsewhere at that moment (a bound of about a second: folds are short, and
+/// `cairn serve` folds every second).
+const FOLDED: &str = r#"
+  cross join lateral (select null::bigint as n, null::timestamptz as last_seen) pend
+  left join deployments d on d.deployment_id = i.deployment_id and d.project_id = i.project_id
+"#;
+
 fn to_incident(r: &PgRow) -> Incident {
     let frames: serde_json::Value = r.get("frames");
     Incident {
@@ -245,7 +254,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
         // At a commit: only incidents seen there, located as they were there.
         Some(_) => format!(
             "{SELECT} join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = $2
-             cross join lateral (select c.activity_at as sort_ts) s {PENDING}
+             cross join lateral (select c.activity_at as sort_ts) s {FOLDED}
              where i.project_id = $1 and i.status = $3
                and ($4::text is null or exists (select 1 from incident_environments e where e.incident_id = i.incident_id and e.environment = $4))
                and {after}
@@ -253,7 +262,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
         ),
         None => format!(
             "{SELECT} left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)
-             cross join lateral (select i.activity_at as sort_ts) s {PENDING}
+             cross join lateral (select i.activity_at as sort_ts) s {FOLDED}
              where i.project_id = $1 and ($2::text is null or true) and i.status = $3
                and ($4::text is null or exists (select 1 from incident_environments e where e.incident_id = i.incident_id and e.environment = $4))
                and {after}

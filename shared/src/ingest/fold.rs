@@ -7,8 +7,9 @@
 
 use sqlx::PgPool;
 
-/// Pending rows (ingest statements) drained per fold statement.
-const BATCH: i64 = 100;
+/// Pending rows (ingest statements, up to `group::MAX_GROUP_EVENTS` entries each) drained per
+/// fold statement: a fold stays short (its row locks are held until it commits).
+const BATCH: i64 = 10;
 
 const FOLD_SQL: &str = r#"
 with lock as (

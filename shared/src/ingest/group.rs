@@ -25,7 +25,10 @@ use crate::error::ApiError;
 /// Most events written by one statement (a larger request is written alone).
 pub const MAX_GROUP_EVENTS: usize = 500;
 fn group_threshold() -> usize {
-    std::env::var("CAIRN_GROUP_THRESHOLD").ok().and_then(|v| v.parse().ok()).unwrap_or(MAX_GROUP_EVENTS)
+    std::env::var("CAIRN_GROUP_THRESHOLD")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MAX_GROUP_EVENTS)
 }
 /// Attempts for a group that races concurrent statements.
 const ATTEMPTS: u32 = 5;

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use sqlx::PgConnection;
 
-use super::prepare::{OutFrame, Prepared};
+use super::prepare::Prepared;
 
 /// The incident an event landed in, and whether it was a retry of one already stored.
 #[derive(Debug, Clone)]
@@ -58,11 +58,14 @@ pub fn incident_id_salt(secret: &crate::config::SecretKey) -> String {
     hex::encode(crate::crypto::sha256(&input))
 }
 
+// Frames and metadata travel as text and are parsed into jsonb only where a row keeps them (a
+// new incident, a new commit location, an event awaiting its deployment): most events of a
+// known incident never need them parsed.
 const STORE_SQL: &str = r#"
 with input as (
-    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                          $8::text[], $9::int4[], $10::int4[], $11::text[], $12::text[], $13::text[], $14::text[],
-                         $15::text[], $16::timestamptz[], $17::jsonb[], $18::text[], $19::text[], $20::bytea[],
+                         $15::text[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::bytea[],
                          $21::jsonb[])
         with ordinality as t(key_id, project_id, fingerprint, error_type, error_message, stack_trace, frames,
                              file_path, line_number, column_number, function, commit_sha, deployment_id, environment,
@@ -97,9 +100,9 @@ created as (
                            last_commit_sha, deployment_id, environment, level, occurred_at, first_seen_at,
                            last_seen_at, metadata)
     select distinct on (e.project_id, e.fingerprint)
-           e.candidate, e.project_id, e.fingerprint, e.error_type, e.error_message, e.stack_trace, e.frames, e.file_path,
+           e.candidate, e.project_id, e.fingerprint, e.error_type, e.error_message, e.stack_trace, e.frames::jsonb, e.file_path,
            e.line_number, e.column_number, e.function, e.commit_sha, e.commit_sha, e.commit_sha,
-           e.deployment_id, e.environment, e.level, e.occurred_at, now(), now(), e.metadata
+           e.deployment_id, e.environment, e.level, e.occurred_at, now(), now(), e.metadata::jsonb
       from ev_in e where e.store and e.known_incident is null
      order by e.project_id, e.fingerprint, e.ord
     on conflict (project_id, fingerprint) do nothing
@@ -112,7 +115,7 @@ ev as (
            case when e.commit_sha is null and e.deployment_id is not null
                 then jsonb_build_object('file_path', e.file_path, 'line_number', e.line_number,
                                         'column_number', e.column_number, 'function', e.function,
-                                        'frames', e.frames) end
+                                        'frames', e.frames::jsonb) end
       from ev_in e where e.store
      order by e.project_id, e.event_id
     on conflict (project_id, event_id) do nothing
@@ -122,7 +125,7 @@ loc as (
     insert into incident_commits (incident_id, commit_sha, file_path, line_number, column_number, function, frames,
                                   first_seen_at, last_seen_at)
     select distinct on (e.incident_id, e.commit_sha) e.incident_id, e.commit_sha, e.file_path, e.line_number,
-           e.column_number, e.function, e.frames, now(), now()
+           e.column_number, e.function, e.frames::jsonb, now(), now()
       from ev_in e
      where e.store and e.commit_sha is not null
        and not exists (select 1 from incident_commits c where c.incident_id = e.incident_id and c.commit_sha = e.commit_sha)
@@ -172,7 +175,7 @@ pub async fn store(
     let mut error_type = Vec::with_capacity(n);
     let mut error_message = Vec::with_capacity(n);
     let mut stack_trace = Vec::with_capacity(n);
-    let mut frames: Vec<Json<&[OutFrame]>> = Vec::with_capacity(n);
+    let mut frames: Vec<String> = Vec::with_capacity(n);
     let mut file_path = Vec::with_capacity(n);
     let mut line = Vec::with_capacity(n);
     let mut column = Vec::with_capacity(n);
@@ -196,7 +199,7 @@ pub async fn store(
         error_type.push(p.error_type.as_deref());
         error_message.push(p.error_message.as_str());
         stack_trace.push(p.stack_trace.as_deref());
-        frames.push(Json(p.frames.as_slice()));
+        frames.push(serde_json::to_string(&p.frames).unwrap_or_else(|_| "[]".to_owned()));
         file_path.push(top.and_then(|t| t.file_path.as_deref()));
         line.push(top.and_then(|t| t.line_number).map(|v| v as i32));
         column.push(top.and_then(|t| t.column_number).map(|v| v as i32));
@@ -206,7 +209,7 @@ pub async fn store(
         environment.push(p.environment.as_deref());
         level.push(p.level.as_str());
         occurred_at.push(p.occurred_at);
-        metadata.push(Json(p.metadata.as_ref()));
+        metadata.push(p.metadata.get());
         event_id.push(p.event_id.as_str());
         release.push(p.release.as_deref());
         user_hash.push(p.user_hash.as_deref());
