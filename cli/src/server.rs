@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 /// a body costs several times its size once parsed into events, so this bounds the server's
 /// memory under any number of connections. Further requests wait, already read (each read is
 /// bounded by [`MAX_BODY_BYTES`] and the body timeout), for room.
-const BODY_KIB_IN_FLIGHT: u32 = 2 * 1024;
+const BODY_KIB_IN_FLIGHT: u32 = 1024;
 static IN_FLIGHT: tokio::sync::Semaphore =
     tokio::sync::Semaphore::const_new(BODY_KIB_IN_FLIGHT as usize);
 

@@ -202,8 +202,8 @@ async fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let failed = load::send_all(&server.addr, scenarios::warmup(&projects), 8).await?;
         println!(
-            "warm-up: {} incidents created in {:.1} s ({failed} requests failed)",
-            o.projects * scenarios::FINGERPRINTS,
+            "warm-up: {} incidents (native and Sentry) created in {:.1} s ({failed} requests failed)",
+            2 * o.projects * scenarios::FINGERPRINTS,
             t.elapsed().as_secs_f64()
         );
     }

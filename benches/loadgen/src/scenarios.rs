@@ -99,23 +99,28 @@ pub fn envelopes(projects: Arc<Vec<BenchProject>>, run: String) -> MakeReq {
                 )
             })
             .collect();
-        Req {
-            method: "POST",
-            path: format!("/api/{}/envelope/", p.sentry_id),
-            headers: vec![
-                (
-                    "x-sentry-auth",
-                    format!(
-                        "Sentry sentry_key={}, sentry_version=7, sentry_client=cairn-loadgen/0.1",
-                        p.key
-                    ),
-                ),
-                ("content-type", "application/x-sentry-envelope".into()),
-            ],
-            body: Bytes::from(payloads::envelope(&events)),
-            events: BATCH as u64,
-        }
+        envelope(p, &events)
     })
+}
+
+/// One envelope of `events` for project `p`.
+fn envelope(p: &BenchProject, events: &[serde_json::Value]) -> Req {
+    Req {
+        method: "POST",
+        path: format!("/api/{}/envelope/", p.sentry_id),
+        headers: vec![
+            (
+                "x-sentry-auth",
+                format!(
+                    "Sentry sentry_key={}, sentry_version=7, sentry_client=cairn-loadgen/0.1",
+                    p.key
+                ),
+            ),
+            ("content-type", "application/x-sentry-envelope".into()),
+        ],
+        body: Bytes::from(payloads::envelope(events)),
+        events: events.len() as u64,
+    }
 }
 
 /// `GET /v1/incidents?repo=bench/query&commit=…` as the signed-in reader.
@@ -147,6 +152,15 @@ pub fn warmup(projects: &[BenchProject]) -> Vec<Req> {
                 serde_json::Value::Array(events).to_string().into_bytes(),
                 n,
             ));
+            // The same errors as Sentry reports them (their fingerprints differ from the
+            // native ones): the envelope scenario measures the steady state too.
+            let items: Vec<_> = (chunk * BATCH..((chunk + 1) * BATCH).min(FINGERPRINTS))
+                .map(|f| {
+                    let id = payloads::event_id("warmup-sentry", pi, chunk as u64, f);
+                    payloads::sentry_event(f, &p.commit, f, &id)
+                })
+                .collect();
+            out.push(envelope(p, &items));
         }
     }
     out

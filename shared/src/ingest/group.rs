@@ -24,12 +24,6 @@ use crate::error::ApiError;
 
 /// Most events written by one statement (a larger request is written alone).
 pub const MAX_GROUP_EVENTS: usize = 500;
-fn group_threshold() -> usize {
-    std::env::var("CAIRN_GROUP_THRESHOLD")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(MAX_GROUP_EVENTS)
-}
 /// Attempts for a group that races concurrent statements.
 const ATTEMPTS: u32 = 5;
 
@@ -92,7 +86,7 @@ impl GroupCommit {
             // the running ones can take in one statement each. Fewer, larger statements share
             // their fixed cost and their commit among more events.
             let start = st.writers == 0
-                || (st.writers < self.max_writers && st.queued > st.writers * group_threshold());
+                || (st.writers < self.max_writers && st.queued > st.writers * MAX_GROUP_EVENTS);
             if start {
                 st.writers += 1;
             }
