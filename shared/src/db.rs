@@ -23,7 +23,10 @@ pub fn pool_from_url(url: &str, db: &DbConfig) -> anyhow::Result<PgPool> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| anyhow::anyhow!("environment variable DATABASE_URL is invalid: {e}"))?
         .statement_cache_capacity(db.statement_cache_capacity)
-        .application_name("cairn");
+        .application_name("cairn")
+        // cairn's statements are short index walks: starting parallel workers for one (as the
+        // planner may on a large table) costs more than the whole walk.
+        .options([("max_parallel_workers_per_gather", "0")]);
     Ok(PgPoolOptions::new()
         .max_connections(db.max_connections.max(1))
         .min_connections(0)
