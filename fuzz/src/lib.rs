@@ -121,8 +121,8 @@ pub fn check_prepared(p: &Prepared, frames_sent: usize) {
     if let Some(top) = &p.top {
         assert!(top.in_app, "top frame is not in-app");
     }
-    check_json("metadata", &p.metadata);
-    check_json("payload", &p.payload);
+    check_json("metadata", p.metadata.get());
+    check_json("payload", p.payload.get());
 }
 
 /// Parses stack-trace text and checks what comes out, then runs `prepare` on an event that
@@ -219,9 +219,11 @@ fn check_opt(field: &str, s: Option<&str>, max: usize) {
     }
 }
 
-/// No NUL in any string or key of a JSON value (Postgres jsonb refuses `\u0000`).
-fn check_json(field: &str, value: &serde_json::Value) {
-    let mut stack = vec![value];
+/// Valid JSON with no NUL in any string or key (Postgres jsonb refuses `\u0000`).
+fn check_json(field: &str, text: &str) {
+    let value: serde_json::Value =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{field} is not JSON: {e}"));
+    let mut stack = vec![&value];
     while let Some(v) = stack.pop() {
         match v {
             serde_json::Value::String(s) => assert!(!s.contains('\0'), "{field} holds a NUL"),
