@@ -251,11 +251,12 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
         "$5::timestamptz is null and $6::text is null".to_owned()
     };
     let sql = match &q.commit {
-        // At a commit: only incidents seen there, located as they were there.
+        // At a commit: only incidents seen there, located as they were there. The project is
+        // matched on `incident_commits` (migration 0005), so the page is one range of its index.
         Some(_) => format!(
             "{SELECT} join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = $2
              cross join lateral (select c.activity_at as sort_ts) s {FOLDED}
-             where i.project_id = $1 and i.status = $3
+             where c.project_id = $1 and i.status = $3
                and ($4::text is null or exists (select 1 from incident_environments e where e.incident_id = i.incident_id and e.environment = $4))
                and {after}
              order by {sort} desc, {id} desc limit $7"

@@ -81,6 +81,38 @@ async fn the_ide_gets_each_incident_located_as_it_was_at_its_commit() {
 }
 
 #[tokio::test]
+async fn a_commit_shared_by_two_repos_lists_each_repos_own_incidents() {
+    // A fork shares its parent's commits: the list at a commit keeps to the asked repo.
+    let app = TestApp::spawn().await;
+    let (session, parent) = app.project("acme/checkout-api").await;
+    let (fork_session, fork) = app.project("acme-fork/checkout-api").await;
+    let commit = sha("shared");
+    let mut parent_error = py_error(&commit, 2);
+    parent_error["error_type"] = json!("ParentError");
+    app.ingest(parent["ingest_key"].as_str().unwrap(), &parent_error)
+        .await;
+    let mut fork_error = py_error(&commit, 7);
+    fork_error["error_type"] = json!("ForkError");
+    app.ingest(fork["ingest_key"].as_str().unwrap(), &fork_error)
+        .await;
+
+    for (repo, token, expected, line) in [
+        ("acme/checkout-api", &session, "ParentError", 2),
+        ("acme-fork/checkout-api", &fork_session, "ForkError", 7),
+    ] {
+        let r = app
+            .get(&format!("/v1/incidents?repo={repo}&commit={commit}"), token)
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let incidents = r.body["incidents"].as_array().unwrap();
+        assert_eq!(incidents.len(), 1, "{repo}: {incidents:?}");
+        assert_eq!(incidents[0]["error_type"], expected);
+        assert_eq!(incidents[0]["repo"], repo);
+        assert_eq!(incidents[0]["line_number"], line);
+    }
+}
+
+#[tokio::test]
 async fn incidents_page_with_a_cursor_newest_activity_first() {
     let app = TestApp::spawn().await;
     let (session, project) = app.project("acme/checkout-api").await;

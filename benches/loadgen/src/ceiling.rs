@@ -53,8 +53,8 @@ pub fn write_script(
         Script::Full => format!(
             "{upsert},\n\
              ev as ({}),\n\
-             com as (insert into incident_commits (incident_id, commit_sha, occurrence_count)\n\
-                     select incident_id, '{commit}', 1 from inc\n\
+             com as (insert into incident_commits (incident_id, commit_sha, project_id, occurrence_count)\n\
+                     select incident_id, '{commit}', project_id, 1 from inc\n\
                      on conflict (incident_id, commit_sha) do update\n\
                      set occurrence_count = incident_commits.occurrence_count + 1, last_seen_at = now()),\n\
              usr as (insert into incident_users (incident_id, user_hash)\n\

@@ -88,8 +88,8 @@ pub async fn ceiling(pool: &PgPool, projects: usize, fingerprints: usize) -> any
     .await?;
     // Each incident already seen at the commit, as cairn's are after the warm-up.
     sqlx::query(
-        "insert into incident_commits (incident_id, commit_sha, occurrence_count)
-         select incident_id, $1, 1 from incidents where project_id like 'proj\\_pgb\\_%'",
+        "insert into incident_commits (incident_id, commit_sha, project_id, occurrence_count)
+         select incident_id, $1, project_id, 1 from incidents where project_id like 'proj\\_pgb\\_%'",
     )
     .bind(crate::payloads::commit(0))
     .execute(pool)
@@ -131,9 +131,9 @@ pub async fn query_world(
     .await?;
     // Every incident at the queried commit, most also at older ones.
     sqlx::query(
-        "insert into incident_commits (incident_id, commit_sha, file_path, line_number, column_number, function,
-                                       frames, first_seen_at, last_seen_at)
-         select 'inc_q' || g, left(encode(sha256(('bench-commit-' || (1000 + c))::bytea), 'hex'), 40),
+        "insert into incident_commits (incident_id, commit_sha, project_id, file_path, line_number, column_number,
+                                       function, frames, first_seen_at, last_seen_at)
+         select 'inc_q' || g, left(encode(sha256(('bench-commit-' || (1000 + c))::bytea), 'hex'), 40), 'proj_bench_query',
                 'src/handlers/orders' || g || '.js', 10 + (g + c) % 90, 15, 'handler' || g, $2::jsonb,
                 now() - interval '30 days', now() - ((g + c * 7) || ' seconds')::interval
            from generate_series(1, $1) g, generate_series(0, $3 - 1) c

@@ -40,9 +40,9 @@ envs as (
     on conflict do nothing
 ),
 com as (
-    insert into incident_commits (incident_id, commit_sha, file_path, line_number, column_number, function, frames,
-                                  first_seen_at, last_seen_at, occurrence_count)
-    select p.incident_id, p.commit_sha,
+    insert into incident_commits (incident_id, commit_sha, project_id, file_path, line_number, column_number, function,
+                                  frames, first_seen_at, last_seen_at, occurrence_count)
+    select p.incident_id, p.commit_sha, i.project_id,
            case when p.loc is null then i.file_path else p.loc->>'file_path' end,
            case when p.loc is null then i.line_number else (p.loc->>'line_number')::int end,
            case when p.loc is null then i.column_number else (p.loc->>'column_number')::int end,

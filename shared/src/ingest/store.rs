@@ -122,9 +122,9 @@ ev as (
     returning 1
 ),
 loc as (
-    insert into incident_commits (incident_id, commit_sha, file_path, line_number, column_number, function, frames,
-                                  first_seen_at, last_seen_at)
-    select distinct on (e.incident_id, e.commit_sha) e.incident_id, e.commit_sha, e.file_path, e.line_number,
+    insert into incident_commits (incident_id, commit_sha, project_id, file_path, line_number, column_number, function,
+                                  frames, first_seen_at, last_seen_at)
+    select distinct on (e.incident_id, e.commit_sha) e.incident_id, e.commit_sha, e.project_id, e.file_path, e.line_number,
            e.column_number, e.function, e.frames::jsonb, now(), now()
       from ev_in e
      where e.store and e.commit_sha is not null
