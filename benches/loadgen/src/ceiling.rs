@@ -9,6 +9,10 @@
 //!   user (affected users). Same tables, indexes and foreign keys as cairn's.
 //! - [`Script::Minimal`], printed for reference (the issue's "minimal insert+upsert"): insert
 //!   the event and upsert the incident only, with no per-commit count and no affected users.
+//! - [`Script::Batch`], printed for reference beside the batched scenarios: the Full script's
+//!   writes for [`BATCH_EVENTS`] events in one statement and one transaction (counts added per
+//!   incident and per commit, upserts in key order): what batching alone can gain on this
+//!   machine, with no server, parsing or deduplication at all.
 
 use std::path::Path;
 use std::process::Command;
@@ -29,7 +33,11 @@ pub struct Ceiling {
 pub enum Script {
     Full,
     Minimal,
+    Batch,
 }
+
+/// Events per transaction of [`Script::Batch`] (the batched scenarios send arrays of 100).
+pub const BATCH_EVENTS: usize = 100;
 
 /// Writes the pgbench script for `projects` × `fingerprints` incidents into `dir`.
 pub fn write_script(
@@ -49,7 +57,7 @@ pub fn write_script(
          on conflict (project_id, fingerprint) do update set occurrence_count = incidents.occurrence_count + 1, last_seen_at = now()\n\
          returning incident_id, project_id)";
     let text = match script {
-        Script::Minimal => format!("{upsert}\n{event}"),
+        Script::Minimal | Script::Batch => format!("{upsert}\n{event}"),
         Script::Full => format!(
             "{upsert},\n\
              ev as ({}),\n\
@@ -63,12 +71,43 @@ pub fn write_script(
             event.trim_end().trim_end_matches(';')
         ),
     };
-    let text = format!(
-        "\\set p random(1, {projects})\n\\set f random(1, {fingerprints})\n\\set u random(1, 5000)\n{text}"
-    );
+    let text = match script {
+        Script::Batch => batch_script(&commit, projects, fingerprints),
+        _ => format!(
+            "\\set p random(1, {projects})\n\\set f random(1, {fingerprints})\n\\set u random(1, 5000)\n{text}"
+        ),
+    };
     let path = dir.join(format!("ceiling-{script:?}.sql").to_lowercase());
     std::fs::write(&path, text)?;
     Ok(path.to_string_lossy().into_owned())
+}
+
+/// [`Script::Batch`]: [`BATCH_EVENTS`] random events, then the Full script's writes for all of
+/// them in one statement.
+fn batch_script(commit: &str, projects: usize, fingerprints: usize) -> String {
+    format!(
+        "with src as materialized (\n\
+           select 'inc_pgb_' || p || '_' || f as incident_id, 'proj_pgb_' || p as project_id, 'fp' || f as fingerprint,\n\
+                  sha256(('user-' || u)::bytea) as user_hash\n\
+             from (select floor(random() * {projects})::int + 1 as p, floor(random() * {fingerprints})::int + 1 as f,\n\
+                          floor(random() * 5000)::int + 1 as u\n\
+                     from generate_series(1, {BATCH_EVENTS})) r),\n\
+         inc as (insert into incidents (incident_id, project_id, fingerprint, error_type, error_message, occurred_at, occurrence_count)\n\
+                 select incident_id, project_id, fingerprint, 'TypeError', 'x', now(), count(*) from src\n\
+                  group by 1, 2, 3 order by 2, 3\n\
+                 on conflict (project_id, fingerprint) do update\n\
+                 set occurrence_count = incidents.occurrence_count + excluded.occurrence_count, last_seen_at = now()),\n\
+         ev as (insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, environment, release, user_hash, payload)\n\
+                select project_id, incident_id, md5(random()::text || clock_timestamp()::text), now(), '{commit}', 'production',\n\
+                       'web@1.4.2', user_hash, (:payload)::jsonb from src),\n\
+         com as (insert into incident_commits (incident_id, commit_sha, project_id, occurrence_count)\n\
+                 select incident_id, '{commit}', project_id, count(*) from src group by 1, 3 order by 1\n\
+                 on conflict (incident_id, commit_sha) do update\n\
+                 set occurrence_count = incident_commits.occurrence_count + excluded.occurrence_count, last_seen_at = now()),\n\
+         usr as (insert into incident_users (incident_id, user_hash)\n\
+                 select distinct incident_id, user_hash from src order by 1, 2 on conflict do nothing)\n\
+         select 1;\n"
+    )
 }
 
 /// Runs pgbench with `clients` connections for `seconds` seconds.

@@ -63,6 +63,8 @@ pub struct Round {
     pub ceiling: Option<Ceiling>,
     /// pgbench inserting the event and upserting the incident only (reference).
     pub minimal: Option<Ceiling>,
+    /// pgbench writing 100 events per transaction (reference for the batched scenarios).
+    pub batch: Option<Ceiling>,
     pub spread: Option<Sample>,
     pub hot: Option<Sample>,
     pub batched: Option<Sample>,
@@ -149,18 +151,26 @@ pub fn print(rows: &[Row]) {
             median(ceilings),
             "1.00 × ceiling"
         );
-        let insert: Vec<f64> = rounds
-            .iter()
-            .filter_map(|r| r.minimal.map(|c| c.tps))
-            .collect();
-        if !insert.is_empty() {
+        type Reference = fn(&Round) -> Option<Ceiling>;
+        let references: [(&str, Reference); 2] = [
+            ("pgbench minimal", |r| r.minimal),
+            ("pgbench batch", |r| r.batch),
+        ];
+        for (name, pick) in references {
+            let tps: Vec<f64> = rounds
+                .iter()
+                .filter_map(|r| pick(r).map(|c| c.tps))
+                .collect();
+            if tps.is_empty() {
+                continue;
+            }
             let ratio: Vec<f64> = rounds
                 .iter()
-                .filter_map(|r| Some(r.minimal?.tps / r.ceiling?.tps))
+                .filter_map(|r| Some(pick(r)?.tps / r.ceiling?.tps))
                 .collect();
             println!(
-                "| pgbench minimal | {:>9.0} | {:>17} |      - |      - |      - |      - |    - |    - |        - |      - |",
-                median(insert),
+                "| {name:<15} | {:>9.0} | {:>17} |      - |      - |      - |      - |    - |    - |        - |      - |",
+                median(tps),
                 format!("{:.2} × ceiling", median(ratio))
             );
         }
