@@ -31,9 +31,10 @@ seen_users as (
       from batch b, unnest(b.user_incidents, b.user_hashes) as u(incident_id, user_hash)
 ),
 new_users as (
+    -- `on conflict` looks the pair up once before inserting: a `not exists` in front of it
+    -- would walk the (large) index a second time for every new pair.
     insert into incident_users (incident_id, user_hash)
     select s.incident_id, s.user_hash from seen_users s
-     where not exists (select 1 from incident_users x where x.incident_id = s.incident_id and x.user_hash = s.user_hash)
     on conflict do nothing
     returning incident_id
 ),
