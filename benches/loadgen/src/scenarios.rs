@@ -57,23 +57,37 @@ pub fn hot(projects: Arc<Vec<BenchProject>>, run: String) -> MakeReq {
     })
 }
 
+/// `BATCH` events of one project, each of a random fingerprint and end user, made by `event`
+/// (`salt` keeps the batched and envelope scenarios' choices apart).
+fn batch_of<'p>(
+    projects: &'p [BenchProject],
+    run: &str,
+    w: usize,
+    seq: u64,
+    salt: u64,
+    event: fn(usize, &str, usize, &str) -> serde_json::Value,
+) -> (&'p BenchProject, Vec<serde_json::Value>) {
+    let r = mix(((w as u64) << 40) ^ seq ^ salt);
+    let p = &projects[(r % projects.len() as u64) as usize];
+    let events = (0..BATCH)
+        .map(|i| {
+            let ri = mix(r ^ i as u64);
+            let id = payloads::event_id(run, w, seq, i);
+            event(
+                (ri % FINGERPRINTS as u64) as usize,
+                &p.commit,
+                (ri >> 32) as usize % 5000,
+                &id,
+            )
+        })
+        .collect();
+    (p, events)
+}
+
 /// Arrays of `BATCH` events of one project on `POST /v1/events`.
 pub fn batched(projects: Arc<Vec<BenchProject>>, run: String) -> MakeReq {
     Arc::new(move |w, seq| {
-        let r = mix(((w as u64) << 40) ^ seq ^ 0xba);
-        let p = &projects[(r % projects.len() as u64) as usize];
-        let events: Vec<_> = (0..BATCH)
-            .map(|i| {
-                let ri = mix(r ^ i as u64);
-                let id = payloads::event_id(&run, w, seq, i);
-                payloads::native_event(
-                    (ri % FINGERPRINTS as u64) as usize,
-                    &p.commit,
-                    (ri >> 32) as usize % 5000,
-                    &id,
-                )
-            })
-            .collect();
+        let (p, events) = batch_of(&projects, &run, w, seq, 0xba, payloads::native_event);
         native(
             p,
             serde_json::Value::Array(events).to_string().into_bytes(),
@@ -85,20 +99,7 @@ pub fn batched(projects: Arc<Vec<BenchProject>>, run: String) -> MakeReq {
 /// Sentry envelopes of `BATCH` event items on `POST /api/{sentry_id}/envelope/`.
 pub fn envelopes(projects: Arc<Vec<BenchProject>>, run: String) -> MakeReq {
     Arc::new(move |w, seq| {
-        let r = mix(((w as u64) << 40) ^ seq ^ 0x5e);
-        let p = &projects[(r % projects.len() as u64) as usize];
-        let events: Vec<_> = (0..BATCH)
-            .map(|i| {
-                let ri = mix(r ^ i as u64);
-                let id = payloads::event_id(&run, w, seq, i);
-                payloads::sentry_event(
-                    (ri % FINGERPRINTS as u64) as usize,
-                    &p.commit,
-                    (ri >> 32) as usize % 5000,
-                    &id,
-                )
-            })
-            .collect();
+        let (p, events) = batch_of(&projects, &run, w, seq, 0x5e, payloads::sentry_event);
         envelope(p, &events)
     })
 }
