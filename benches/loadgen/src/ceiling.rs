@@ -56,10 +56,14 @@ pub fn write_script(
          values ('inc_pgb_' || :p || '_' || :f, 'proj_pgb_' || :p, 'fp' || :f, 'TypeError', 'x', now(), 1)\n\
          on conflict (project_id, fingerprint) do update set occurrence_count = incidents.occurrence_count + 1, last_seen_at = now()\n\
          returning incident_id, project_id)";
+    let vars = format!(
+        "\\set p random(1, {projects})\n\\set f random(1, {fingerprints})\n\\set u random(1, 5000)"
+    );
     let text = match script {
-        Script::Minimal | Script::Batch => format!("{upsert}\n{event}"),
+        Script::Batch => batch_script(&commit, projects, fingerprints),
+        Script::Minimal => format!("{vars}\n{upsert}\n{event}"),
         Script::Full => format!(
-            "{upsert},\n\
+            "{vars}\n{upsert},\n\
              ev as ({}),\n\
              com as (insert into incident_commits (incident_id, commit_sha, project_id, occurrence_count)\n\
                      select incident_id, '{commit}', project_id, 1 from inc\n\
@@ -69,12 +73,6 @@ pub fn write_script(
                      select incident_id, sha256(('user-' || :u)::bytea) from inc on conflict do nothing)\n\
              select 1;\n",
             event.trim_end().trim_end_matches(';')
-        ),
-    };
-    let text = match script {
-        Script::Batch => batch_script(&commit, projects, fingerprints),
-        _ => format!(
-            "\\set p random(1, {projects})\n\\set f random(1, {fingerprints})\n\\set u random(1, 5000)\n{text}"
         ),
     };
     let path = dir.join(format!("ceiling-{script:?}.sql").to_lowercase());

@@ -194,24 +194,13 @@ async fn main() -> anyhow::Result<()> {
     seed::ceiling(&pool, o.projects, scenarios::FINGERPRINTS).await?;
     // No `analyze` here: tables cairn writes start empty and never analysed, as on a fresh
     // deployment (the planner then assumes they are not tiny).
-    let full = ceiling::write_script(
-        &cluster.dir,
-        ceiling::Script::Full,
-        o.projects,
-        scenarios::FINGERPRINTS,
-    )?;
-    let minimal = ceiling::write_script(
-        &cluster.dir,
-        ceiling::Script::Minimal,
-        o.projects,
-        scenarios::FINGERPRINTS,
-    )?;
-    let batch = ceiling::write_script(
-        &cluster.dir,
-        ceiling::Script::Batch,
-        o.projects,
-        scenarios::FINGERPRINTS,
-    )?;
+    use ceiling::Script;
+    let script = |s| ceiling::write_script(&cluster.dir, s, o.projects, scenarios::FINGERPRINTS);
+    let scripts = [
+        ("pgbench", Script::Full, script(Script::Full)?),
+        ("pgb-minimal", Script::Minimal, script(Script::Minimal)?),
+        ("pgb-batch", Script::Batch, script(Script::Batch)?),
+    ];
 
     if on("spread") {
         let t = Instant::now();
@@ -231,32 +220,28 @@ async fn main() -> anyhow::Result<()> {
         println!("round {run}/{}", o.runs);
         let mut round = report::Round::default();
         let batching = on("batched") || on("envelope");
-        for (name, script) in [
-            ("pgbench", &full),
-            ("pgb-minimal", &minimal),
-            ("pgb-batch", &batch),
-        ] {
-            if script == &batch && !batching {
+        for (name, kind, path) in &scripts {
+            if matches!(kind, Script::Batch) && !batching {
                 continue;
             }
             let mut c = ceiling::run(
-                script,
+                path,
                 cluster.pg.port,
                 "cairn_bench",
                 o.concurrency,
                 o.duration,
             )?;
-            if script == &batch {
+            if matches!(kind, Script::Batch) {
                 c.tps *= ceiling::BATCH_EVENTS as f64;
             }
             println!(
                 "  {name:<10} {:>9.0} events/s  latency avg {:.2} ms",
                 c.tps, c.latency_avg_ms
             );
-            match script {
-                s if s == &full => round.ceiling = Some(c),
-                s if s == &minimal => round.minimal = Some(c),
-                _ => round.batch = Some(c),
+            match kind {
+                Script::Full => round.ceiling = Some(c),
+                Script::Minimal => round.minimal = Some(c),
+                Script::Batch => round.batch = Some(c),
             }
         }
         let tag = |s: &str| format!("{s}-{run}-{}", std::process::id());
