@@ -2,7 +2,8 @@
 //! - `CAIRN_BENCH_STATEMENTS=1`: loads `pg_stat_statements` and prints, after the run, the
 //!   statements by total time with their calls, plans and mean execution and planning times;
 //! - `CAIRN_BENCH_EXPLAIN_MS=<ms>`: `auto_explain` logs (with timings) the plans of statements
-//!   slower than that, for one statement in fifty; the cluster's log is copied to
+//!   slower than that, for one statement in fifty (`CAIRN_BENCH_EXPLAIN_RATE` sets the share);
+//!   the cluster's log is copied to
 //!   `$TMPDIR/cairn-bench-pg.log` at the end.
 #![expect(clippy::print_stdout, reason = "the report is this program's output")]
 
@@ -46,7 +47,13 @@ pub async fn setup(cluster: &Cluster, pool: PgPool) -> anyhow::Result<PgPool> {
             "load 'auto_explain'".to_owned(),
             "alter system set session_preload_libraries = 'auto_explain'".to_owned(),
             format!("alter system set auto_explain.log_min_duration = {ms}"),
-            "alter system set auto_explain.sample_rate = 0.02".to_owned(),
+            format!(
+                "alter system set auto_explain.sample_rate = {}",
+                std::env::var("CAIRN_BENCH_EXPLAIN_RATE")
+                    .ok()
+                    .and_then(|r| r.parse::<f64>().ok())
+                    .unwrap_or(0.02)
+            ),
             "alter system set auto_explain.log_analyze = on".to_owned(),
             "select pg_reload_conf()".to_owned(),
         ] {
