@@ -26,7 +26,11 @@ pub fn pool_from_url(url: &str, db: &DbConfig) -> anyhow::Result<PgPool> {
         .application_name("cairn")
         // cairn's statements are short index walks: starting parallel workers for one (as the
         // planner may on a large table) costs more than the whole walk.
-        .options([("max_parallel_workers_per_gather", "0")]);
+        // No JIT either: once a table is analysed large, the estimated cost of an ingest
+        // statement of a few hundred events passes `jit_above_cost`, and compiling it with LLVM
+        // (optimised and inlined) took 1–1.5 s of CPU per statement, for a statement that runs
+        // in 20–40 ms: the benchmark's batched ingest fell to 1,200 events/s with p99 8 s.
+        .options([("max_parallel_workers_per_gather", "0"), ("jit", "off")]);
     Ok(PgPoolOptions::new()
         .max_connections(db.max_connections.max(1))
         .min_connections(0)

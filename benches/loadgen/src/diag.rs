@@ -93,3 +93,68 @@ pub async fn report(pool: &PgPool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `CAIRN_BENCH_WAITS=1`: what the cluster's busy backends wait for during each ingest
+/// scenario, sampled from `pg_stat_activity` every 50 ms and printed per second (`CPU` = active
+/// and waiting for nothing), to find what a slow second was made of.
+pub struct Waits {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<Vec<(u64, String, i64)>>,
+}
+
+/// Starts sampling waits, when asked for.
+pub fn waits(pool: &PgPool) -> Option<Waits> {
+    if std::env::var("CAIRN_BENCH_WAITS").ok().as_deref() != Some("1") {
+        return None;
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (pool, flag) = (pool.clone(), stop.clone());
+    let task = tokio::spawn(async move {
+        let start = std::time::Instant::now();
+        let mut seen: std::collections::BTreeMap<(u64, String), i64> = Default::default();
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "select coalesce(wait_event_type || ':' || wait_event, 'CPU') ||
+                        case when query like '%incident_counts_batches%' and query like 'with lock%' then ' (fold)'
+                             when query like '%with input as%' then ' (ingest)' else '' end,
+                        count(*)
+                   from pg_stat_activity
+                  where state = 'active' and pid <> pg_backend_pid() and backend_type = 'client backend'
+                  group by 1",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default();
+            let second = start.elapsed().as_secs();
+            for (w, n) in rows {
+                *seen.entry((second, w)).or_default() += n;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        seen.into_iter().map(|((s, w), n)| (s, w, n)).collect()
+    });
+    Some(Waits { stop, task })
+}
+
+impl Waits {
+    /// Stops sampling and prints the waits of each second (backends × samples).
+    pub async fn print(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let Ok(rows) = self.task.await else { return };
+        let mut second = u64::MAX;
+        let mut line = String::new();
+        for (s, w, n) in rows {
+            if s != second {
+                if !line.is_empty() {
+                    println!("{line}");
+                }
+                second = s;
+                line = format!("    waits {s:>3}s:");
+            }
+            line.push_str(&format!(" {w}={n}"));
+        }
+        if !line.is_empty() {
+            println!("{line}");
+        }
+    }
+}

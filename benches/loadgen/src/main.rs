@@ -116,6 +116,7 @@ async fn ingest_scenario(
 ) -> anyhow::Result<Sample> {
     let (before, _, _) = counts(pool).await?;
     server.reset_peak_rss();
+    let waits = diag::waits(pool);
     let out = load::run(
         &server.addr,
         o.concurrency,
@@ -123,6 +124,9 @@ async fn ingest_scenario(
         make,
     )
     .await?;
+    if let Some(w) = waits {
+        w.print().await;
+    }
     let rss = server.peak_rss_mib();
     let (stored, _, _) = counts(pool).await?;
     let lost = (out.acked_events as i64 - (stored - before)).max(0);
