@@ -470,3 +470,24 @@ async fn the_rate_limit_holds_across_instances_sharing_the_database() {
         "quota is reserved in chunks, never past the limit: {reserved}"
     );
 }
+
+/// cairn's own connections plan without JIT and without parallel workers: once the tables were
+/// analysed large, PostgreSQL compiled each ingest statement of a few hundred events with LLVM,
+/// seconds of CPU for a statement that runs in milliseconds (docs/PERFORMANCE.md, Design).
+#[tokio::test]
+async fn the_apps_connections_run_without_jit_or_parallel_workers() {
+    let app = TestApp::spawn().await;
+    let (jit, workers): (String, String) = sqlx::query_as(
+        "select current_setting('jit'), current_setting('max_parallel_workers_per_gather')",
+    )
+    .fetch_one(&app.app.pool)
+    .await
+    .unwrap();
+    assert_eq!((jit.as_str(), workers.as_str()), ("off", "0"));
+    // A plain connection to the same server has PostgreSQL's default: the setting is cairn's.
+    let default: String = sqlx::query_scalar("select current_setting('jit')")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(default, "on");
+}
