@@ -3,8 +3,7 @@
 //!   statements by total time with their calls, plans and mean execution and planning times;
 //! - `CAIRN_BENCH_EXPLAIN_MS=<ms>`: `auto_explain` logs (with timings) the plans of statements
 //!   slower than that, for one statement in fifty (`CAIRN_BENCH_EXPLAIN_RATE` sets the share);
-//!   the cluster's log is copied to
-//!   `$TMPDIR/cairn-bench-pg.log` at the end.
+//!   the cluster's log is copied to `$TMPDIR/cairn-bench-pg.log` at the end.
 #![expect(clippy::print_stdout, reason = "the report is this program's output")]
 
 use sqlx::PgPool;
@@ -115,7 +114,7 @@ pub fn waits(pool: &PgPool) -> Option<Waits> {
         while !flag.load(std::sync::atomic::Ordering::Relaxed) {
             let rows: Vec<(String, i64)> = sqlx::query_as(
                 "select coalesce(wait_event_type || ':' || wait_event, 'CPU') ||
-                        case when query like '%incident_counts_batches%' and query like 'with lock%' then ' (fold)'
+                        case when query like '%delete from incident_counts_batches%' then ' (fold)'
                              when query like '%with input as%' then ' (ingest)' else '' end,
                         count(*)
                    from pg_stat_activity
