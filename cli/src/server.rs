@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 /// bounded by [`MAX_BODY_BYTES`] and the body timeout), for room. 512 KiB keeps five arrays of
 /// 100 events in flight, enough to fill a group statement (the benchmark measured the same
 /// throughput as with 1 MiB, and a peak RSS of 48 MiB instead of 63).
-const BODY_KIB_IN_FLIGHT: u32 = 512;
+const BODY_KIB_IN_FLIGHT: u32 = 2048;
 static IN_FLIGHT: tokio::sync::Semaphore =
     tokio::sync::Semaphore::const_new(BODY_KIB_IN_FLIGHT as usize);
 

@@ -108,7 +108,7 @@ impl LocalPostgres {
             }
         }
         let opts = format!(
-            "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={d} -c max_connections=200 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=on"
+            "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={d} -c max_connections=200 -c fsync=on -c synchronous_commit=on"
         );
         let log = format!("{d}/server.log");
         let out = pg.run(

@@ -81,6 +81,66 @@ async fn the_ide_gets_each_incident_located_as_it_was_at_its_commit() {
 }
 
 #[tokio::test]
+async fn every_commit_gets_its_location_whether_or_not_it_was_the_incidents_last() {
+    // Ingest probes for a location only when an event's commit is not the incident's last one
+    // (whose row always exists): moving back and forth between commits, folded or not, must
+    // still locate the incident at each and count it there.
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    let (old, new) = (sha("old"), sha("new"));
+    app.ingest(key, &py_error(&old, 2)).await;
+    app.fold().await; // last commit: old
+    app.ingest(key, &py_error(&new, 7)).await; // a new commit: probed, inserted
+    app.ingest(key, &py_error(&old, 2)).await; // not folded yet: last is still old, skipped
+    app.fold().await; // last commit: old again (its event came after the new one)
+    app.ingest(key, &py_error(&new, 7)).await;
+    app.ingest(key, &py_error(&old, 2)).await;
+    app.fold().await;
+
+    let list = |commit: String| {
+        let app = &app;
+        let session = &session;
+        async move {
+            app.get(
+                &format!("/v1/incidents?repo=acme/checkout-api&commit={commit}"),
+                session,
+            )
+            .await
+        }
+    };
+    let (at_old, at_new) = (list(old.clone()).await, list(new.clone()).await);
+    assert_eq!(
+        at_old.body["incidents"][0]["line_number"], 2,
+        "{:?}",
+        at_old.body
+    );
+    assert_eq!(at_old.body["incidents"][0]["commit_sha"], old.as_str());
+    assert_eq!(
+        at_new.body["incidents"][0]["line_number"], 7,
+        "{:?}",
+        at_new.body
+    );
+    assert_eq!(at_new.body["incidents"][0]["commit_sha"], new.as_str());
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "select commit_sha, occurrence_count from incident_commits order by occurrence_count desc, commit_sha",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows, vec![(old.clone(), 3), (new.clone(), 2)]);
+    // The invariant the skipped probe relies on.
+    let orphans: i64 = sqlx::query_scalar(
+        "select count(*) from incidents i where i.last_commit_sha is not null and not exists
+           (select 1 from incident_commits c where c.incident_id = i.incident_id and c.commit_sha = i.last_commit_sha)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+}
+
+#[tokio::test]
 async fn a_commit_shared_by_two_repos_lists_each_repos_own_incidents() {
     // A fork shares its parent's commits: the list at a commit keeps to the asked repo.
     let app = TestApp::spawn().await;

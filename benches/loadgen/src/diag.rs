@@ -77,17 +77,22 @@ pub async fn report(pool: &PgPool) -> anyhow::Result<()> {
     if !statements() {
         return Ok(());
     }
-    let top: Vec<(String, i64, i64, f64, f64)> = sqlx::query_as(
+    // statement, calls, plans, exec ms, plan ms, WAL records, full-page images, KiB (per call)
+    type Row = (String, i64, i64, f64, f64, f64, f64, f64);
+    let top: Vec<Row> = sqlx::query_as(
         "select left(regexp_replace(query, '\\s+', ' ', 'g'), 60), calls, plans,
-                total_exec_time / greatest(calls, 1), total_plan_time / greatest(plans, 1)
+                total_exec_time / greatest(calls, 1), total_plan_time / greatest(plans, 1),
+                wal_records::float8 / greatest(calls, 1), wal_fpi::float8 / greatest(calls, 1),
+                wal_bytes::float8 / greatest(calls, 1) / 1024
            from pg_stat_statements order by total_exec_time + total_plan_time desc limit 12",
     )
     .fetch_all(pool)
     .await?;
     println!();
-    for (q, calls, plans, exec, plan) in top {
+    for (q, calls, plans, exec, plan, records, fpi, kib) in top {
         println!(
-            "{calls:>8} calls {plans:>6} plans  exec {exec:>8.3} ms  plan {plan:>6.3} ms  {q}"
+            "{calls:>8} calls {plans:>6} plans  exec {exec:>8.3} ms  plan {plan:>6.3} ms  \
+             wal {records:>7.0} rec {fpi:>6.0} fpi {kib:>8.1} KiB  {q}"
         );
     }
     Ok(())
@@ -155,5 +160,133 @@ impl Waits {
         if !line.is_empty() {
             println!("{line}");
         }
+    }
+}
+
+/// `CAIRN_BENCH_WAL=1`: what each ingest scenario wrote to the WAL, by record type
+/// (`pg_waldump --stats=record` over the scenario's range), divided by the events stored: to see
+/// which table or index a design change adds writes to.
+pub struct Wal {
+    from: String,
+    dir: String,
+}
+
+/// Marks where the WAL stands before a scenario, when asked for.
+pub async fn wal(pool: &PgPool) -> Option<Wal> {
+    if std::env::var("CAIRN_BENCH_WAL").ok().as_deref() != Some("1") {
+        return None;
+    }
+    let (from, dir): (String, String) = sqlx::query_as(
+        "select pg_current_wal_insert_lsn()::text, current_setting('data_directory') || '/pg_wal'",
+    )
+    .fetch_one(pool)
+    .await
+    .ok()?;
+    Some(Wal { from, dir })
+}
+
+impl Wal {
+    /// Prints the records written since [`wal`] per stored event (largest first).
+    pub async fn print(self, pool: &PgPool, events: i64) {
+        let Ok((to,)) = sqlx::query_as::<_, (String,)>(
+            "select pg_current_wal_insert_lsn()::text from pg_switch_wal()",
+        )
+        .fetch_one(pool)
+        .await
+        else {
+            return;
+        };
+        let bindir = std::process::Command::new("pg_config")
+            .arg("--bindir")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default();
+        let out = std::process::Command::new(std::path::Path::new(&bindir).join("pg_waldump"))
+            .args([
+                "--stats=record",
+                "-p",
+                &self.dir,
+                "-s",
+                &self.from,
+                "-e",
+                &to,
+            ])
+            .output();
+        let Ok(out) = out else {
+            println!("    wal: pg_waldump did not run");
+            return;
+        };
+        let events = events.max(1) as f64;
+        let mut rows: Vec<(f64, f64, f64, String)> = Vec::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            // "Heap/INSERT   123 ( 1.00)   4567 ( 2.00)   0 ( 0.00)   4567 ( 2.00)"
+            let mut f = line.split_whitespace();
+            let Some(kind) = f.next().filter(|k| k.contains('/')) else {
+                continue;
+            };
+            let n: Vec<f64> = f
+                .map(|t| t.trim_matches(|c| c == '(' || c == ')'))
+                .filter(|t| !t.is_empty())
+                .filter_map(|t| t.parse().ok())
+                .collect();
+            // N, %, record bytes, %, FPI bytes, %, combined bytes, %
+            if n.len() < 8 {
+                continue;
+            }
+            rows.push((n[6] / events, n[0] / events, n[4] / events, kind.to_owned()));
+        }
+        rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let total: f64 = rows.iter().map(|r| r.0).sum();
+        println!("    wal per event: {total:.0} bytes");
+        for (bytes, records, fpi, kind) in rows.iter().take(14) {
+            println!("      {kind:<28} {records:>6.2} rec {bytes:>7.0} B (fpi {fpi:>5.0} B)");
+        }
+    }
+}
+
+/// The machine's CPU time over a scenario (from `/proc/stat`, every core, every process:
+/// PostgreSQL, the server, the load generator, the kernel), printed per event: steadier than
+/// events/s on a shared machine, so the cost of a design change shows even when the throughput
+/// of neighbouring runs moves by more than the change.
+pub struct Cpu {
+    busy: u64,
+    idle: u64,
+}
+
+fn proc_stat() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = text.lines().next()?;
+    let n: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    if n.len() < 8 {
+        return None;
+    }
+    Some((n[0] + n[1] + n[2] + n[5] + n[6], n[3] + n[4]))
+}
+
+impl Cpu {
+    /// Starts measuring.
+    pub fn start() -> Self {
+        let (busy, idle) = proc_stat().unwrap_or((0, 0));
+        Self { busy, idle }
+    }
+
+    /// "cpu N µs/event, idle P %" since [`Cpu::start`].
+    pub fn per_event(&self, events: f64) -> String {
+        let Some((busy, idle)) = proc_stat() else {
+            return String::new();
+        };
+        let (b, i) = (
+            busy.saturating_sub(self.busy),
+            idle.saturating_sub(self.idle),
+        );
+        // /proc/stat counts in USER_HZ, 100 per second on Linux.
+        let us = b as f64 * 10_000.0 / events.max(1.0);
+        let idle = 100.0 * i as f64 / (b + i).max(1) as f64;
+        format!("cpu {us:>4.0} µs/event, idle {idle:>2.0} %")
     }
 }

@@ -117,6 +117,8 @@ async fn ingest_scenario(
     let (before, _, _) = counts(pool).await?;
     server.reset_peak_rss();
     let waits = diag::waits(pool);
+    let wal = diag::wal(pool).await;
+    let cpu = diag::Cpu::start();
     let out = load::run(
         &server.addr,
         o.concurrency,
@@ -129,7 +131,11 @@ async fn ingest_scenario(
     }
     let rss = server.peak_rss_mib();
     let (stored, _, _) = counts(pool).await?;
+
     let lost = (out.acked_events as i64 - (stored - before)).max(0);
+    if let Some(w) = wal {
+        w.print(pool, stored - before).await;
+    }
     // Counts converge once the load stops: wait for them to equal the stored events.
     let stop = Instant::now();
     let converged = loop {
@@ -152,8 +158,10 @@ async fn ingest_scenario(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    // Measured up to here: the folds that finish counting after the load belong to its cost.
+    let cpu = cpu.per_event((stored - before) as f64);
     let s = Sample::from_outcome(&out, rss, lost, converged);
-    println!("  {name:<10} {}", s.line());
+    println!("  {name:<10} {}  {cpu}", s.line());
     Ok(s)
 }
 
@@ -184,12 +192,21 @@ async fn main() -> anyhow::Result<()> {
     // Checkpoints far enough apart for a write-heavy load (PostgreSQL's 1 GB default made them
     // every 7-20 s here, each followed by a burst of full-page writes that hit the ceiling and
     // the scenarios unevenly). Both run on this same setting.
+    let buffers = std::env::var("CAIRN_BENCH_SHARED_BUFFERS").unwrap_or_else(|_| "128MB".into());
     for q in [
-        "alter system set max_wal_size = '4GB'",
-        "select pg_reload_conf()",
+        "alter system set max_wal_size = '4GB'".to_owned(),
+        format!("alter system set shared_buffers = '{buffers}'"),
+        "select pg_reload_conf()".to_owned(),
     ] {
-        sqlx::query(q).execute(&pool).await?;
+        sqlx::query(&q).execute(&pool).await?;
     }
+    pool.close().await;
+    cluster.pg.stop(false)?;
+    cluster.pg.restart()?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&cluster.url())
+        .await?;
     let pool = diag::setup(&cluster, pool).await?;
     let log = std::env::temp_dir().join("cairn-bench-serve.log");
     println!("server log: {}", log.display());
@@ -234,6 +251,7 @@ async fn main() -> anyhow::Result<()> {
             if matches!(kind, Script::Batch) && !batching {
                 continue;
             }
+            let cpu = diag::Cpu::start();
             let mut c = ceiling::run(
                 path,
                 cluster.pg.port,
@@ -245,8 +263,10 @@ async fn main() -> anyhow::Result<()> {
                 c.tps *= ceiling::BATCH_EVENTS as f64;
             }
             println!(
-                "  {name:<10} {:>9.0} events/s  latency avg {:.2} ms",
-                c.tps, c.latency_avg_ms
+                "  {name:<10} {:>9.0} events/s  latency avg {:.2} ms  {}",
+                c.tps,
+                c.latency_avg_ms,
+                cpu.per_event(c.tps * o.duration as f64)
             );
             match kind {
                 Script::Full => round.ceiling = Some(c),

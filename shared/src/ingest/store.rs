@@ -73,17 +73,17 @@ with input as (
 ),
 keys as (
     select k.key_id, k.project_id from ingest_keys k join projects p on p.project_id = k.project_id
-     where k.key_id = any($1) and k.revoked_at is null and p.deleted_at is null
+     where k.key_id = any($23) and k.revoked_at is null and p.deleted_at is null
 ),
 looked as materialized (
     select i.*,
            (i.key_id, i.project_id) in (select key_id, project_id from keys) as live,
            (select e.incident_id from incident_events e
              where e.project_id = i.project_id and e.event_id = i.event_id) as dup_incident,
-           k.incident_id as known_incident, k.status as known_status,
+           k.incident_id as known_incident, k.status as known_status, k.last_commit_sha as known_commit,
            'inc_' || left(md5($22 || i.project_id || ':' || i.fingerprint), 20) as candidate
       from input i
-      left join lateral (select x.incident_id, x.status from incidents x
+      left join lateral (select x.incident_id, x.status, x.last_commit_sha from incidents x
                           where x.project_id = i.project_id and x.fingerprint = i.fingerprint) k on true
 ),
 ev_in as (
@@ -128,6 +128,10 @@ loc as (
            e.column_number, e.function, e.frames::jsonb, now(), now()
       from ev_in e
      where e.store and e.commit_sha is not null
+       -- An incident always has a row at its `last_commit_sha` (written by the statement that
+       -- queued that commit's count): most events come from the commit last seen, and skip
+       -- the probe of `incident_commits`, whose pages the folds keep from being all-visible.
+       and e.known_commit is distinct from e.commit_sha
        and not exists (select 1 from incident_commits c where c.incident_id = e.incident_id and c.commit_sha = e.commit_sha)
      order by e.incident_id, e.commit_sha, e.ord
     on conflict (incident_id, commit_sha) do nothing
@@ -215,6 +219,11 @@ pub async fn store(
         user_hash.push(p.user_hash.as_deref());
         payload.push(Json(p.payload.as_ref()));
     }
+    // The statement's distinct keys (a handful), matched against `ingest_keys` once each: with
+    // the per-event array instead, every key row was compared with all of a group's events.
+    let mut keys: Vec<&str> = key_id.clone();
+    keys.sort_unstable();
+    keys.dedup();
     type Out = (i64, bool, String, bool, Option<bool>);
     let out: Vec<Out> = sqlx::query_as(STORE_SQL)
         .bind(key_id)
@@ -239,6 +248,7 @@ pub async fn store(
         .bind(user_hash)
         .bind(payload)
         .bind(id_salt)
+        .bind(keys)
         .fetch_all(&mut *conn)
         .await?;
     Ok(out
