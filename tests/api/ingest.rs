@@ -491,3 +491,114 @@ async fn the_apps_connections_run_without_jit_or_parallel_workers() {
         .unwrap();
     assert_eq!(default, "on");
 }
+
+/// The stored fingerprint of `node_error` (the same in every project).
+async fn node_error_fingerprint(app: &TestApp) -> String {
+    let (_, other) = app.project("acme/fingerprint-probe").await;
+    let r = app
+        .ingest(
+            other["ingest_key"].as_str().unwrap(),
+            &node_error(&sha("c1")),
+        )
+        .await;
+    sqlx::query_scalar("select fingerprint from incidents where incident_id = $1")
+        .bind(r.body["incident_id"].as_str().unwrap())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_incident_created_concurrently_under_another_id_gets_the_event() {
+    // An instance with another secret key (mid-rotation) derives another id for the same new
+    // incident. There is no foreign key to catch an event written against an id that was never
+    // created: the statement must notice, and its retry find the other instance's incident.
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let fingerprint = node_error_fingerprint(&app).await;
+    let (_, project) = app.project("acme/checkout-api").await;
+    let project_id = project["project_id"].as_str().unwrap().to_owned();
+    let key = project["ingest_key"].as_str().unwrap().to_owned();
+
+    let mut other = app.pool.begin().await.unwrap();
+    sqlx::query(
+        "insert into incidents (incident_id, project_id, fingerprint, error_message, occurred_at)
+         values ('inc_other_instance', $1, $2, 'x', now())",
+    )
+    .bind(&project_id)
+    .bind(&fingerprint)
+    .execute(&mut *other)
+    .await
+    .unwrap();
+    let ingest = {
+        let (app, key) = (std::sync::Arc::clone(&app), key.clone());
+        tokio::spawn(async move { app.ingest(&key, &node_error(&sha("c1"))).await })
+    };
+    // The ingest statement now waits on the uncommitted incident.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    other.commit().await.unwrap();
+    let r = ingest.await.unwrap();
+
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    assert_eq!(r.body["incident_id"], "inc_other_instance");
+    let orphans: i64 = sqlx::query_scalar(
+        "select (select count(*) from incident_events e where not exists (select 1 from incidents i where i.incident_id = e.incident_id))
+              + (select count(*) from incident_commits c where not exists (select 1 from incidents i where i.incident_id = c.incident_id))",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+    app.fold().await;
+    let count: i64 = sqlx::query_scalar(
+        "select occurrence_count from incidents where incident_id = 'inc_other_instance'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(count, 1);
+}
+
+#[tokio::test]
+async fn an_event_id_stored_concurrently_is_answered_as_that_duplicate() {
+    // An SDK retry racing its original: the second statement's insert meets the first's
+    // uncommitted event and fails on the unique (project, event id); retried, it sees the event.
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let (_, project) = app.project("acme/checkout-api").await;
+    let project_id = project["project_id"].as_str().unwrap().to_owned();
+    let key = project["ingest_key"].as_str().unwrap().to_owned();
+    let mut original = node_error(&sha("c1"));
+    original["error_type"] = json!("RangeError");
+    let first = app.ingest(&key, &original).await;
+    let first_incident = first.body["incident_id"].as_str().unwrap().to_owned();
+
+    let mut other = app.pool.begin().await.unwrap();
+    sqlx::query(
+        "insert into incident_events (project_id, incident_id, event_id, occurred_at, payload)
+         values ($1, $2, 'raced-1', now(), '{}')",
+    )
+    .bind(&project_id)
+    .bind(&first_incident)
+    .execute(&mut *other)
+    .await
+    .unwrap();
+    let ingest = {
+        let (app, key) = (std::sync::Arc::clone(&app), key.clone());
+        tokio::spawn(async move {
+            let mut ev = node_error(&sha("c1"));
+            ev["event_id"] = json!("raced-1");
+            app.ingest(&key, &ev).await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    other.commit().await.unwrap();
+    let r = ingest.await.unwrap();
+
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    assert_eq!(r.body["incident_id"], first_incident.as_str());
+    let stored: i64 =
+        sqlx::query_scalar("select count(*) from incident_events where event_id = 'raced-1'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, 1);
+}

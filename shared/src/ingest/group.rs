@@ -189,9 +189,9 @@ fn retryable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
             matches!(db.code().as_deref(), Some("40001" | "40P01"))
-                // An incident created concurrently under another id (an instance with another
-                // secret key, mid-rotation): the retry's snapshot sees it.
-                || db.constraint() == Some("incident_events_incident_id_fkey")
+                // An event id stored by a concurrent statement (an SDK retry racing its
+                // original): the retry's snapshot sees it, and answers it as a duplicate.
+                || db.constraint() == Some("incident_events_project_id_event_id_key")
         }
         sqlx::Error::Io(_) => true,
         _ => false,

@@ -14,11 +14,14 @@
 //! ([`incident_id_salt`]), so each event knows its incident's id without reading back what was
 //! inserted, and two statements (of this instance or another) creating the same incident at
 //! once agree on its id: the second waits for the first and finds its row, no retry needed.
-//! Rows are written in a fixed order (incidents by fingerprint, events by event id), so such
-//! statements wait for each other instead of deadlocking. When a concurrent statement stored one
-//! of the same event ids (an SDK retry racing its original), fewer events are written than
-//! planned: the statement raises `40001` and writes nothing, and the caller retries (its
-//! snapshot then sees that event).
+//! There are no foreign keys on the rows an event writes (migration 0007), so the statement
+//! checks instead that such a row carries its id: if not (an instance with another secret key,
+//! mid-rotation), it raises `40001` and writes nothing, and the caller retries (its snapshot
+//! then sees the incident). Rows are written in a fixed order (incidents by fingerprint, events
+//! by event id), so such statements wait for each other instead of deadlocking. When a
+//! concurrent statement stored one of the same event ids (an SDK retry racing its original),
+//! the event's insert fails on the unique `(project_id, event_id)` and the caller retries the
+//! same way (its snapshot then sees that event, answered as a duplicate).
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -105,7 +108,10 @@ created as (
            e.deployment_id, e.environment, e.level, e.occurred_at, now(), now(), e.metadata::jsonb
       from ev_in e where e.store and e.known_incident is null
      order by e.project_id, e.fingerprint, e.ord
-    on conflict (project_id, fingerprint) do nothing
+    -- A concurrent statement that created the same incident first: its row is returned (locked
+    -- and left as it was), so the check below can tell whether it carries this statement's id.
+    on conflict (project_id, fingerprint) do update set level = incidents.level
+    returning incident_id = 'inc_' || left(md5($22 || project_id || ':' || fingerprint), 20) as ours
 ),
 ev as (
     insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, deployment_id,
@@ -118,8 +124,6 @@ ev as (
                                         'frames', e.frames::jsonb) end
       from ev_in e where e.store
      order by e.project_id, e.event_id
-    on conflict (project_id, event_id) do nothing
-    returning 1
 ),
 loc as (
     insert into incident_commits (incident_id, commit_sha, project_id, file_path, line_number, column_number, function,
@@ -160,7 +164,7 @@ audit as (
     select project_id, 'incident.regressed', incident_id from reopen
 )
 select e.ord, e.live, e.answer, e.duplicate,
-       case when e.ord = 1 and (select count(*) from ev) <> (select count(*) from ev_in where store)
+       case when e.ord = 1 and exists (select 1 from created where not ours)
             then cairn_ingest_raced() end as raced
   from ev_in e order by e.ord
 "#;
