@@ -38,7 +38,69 @@ pub struct ErrorEvent {
     /// `python`, `node`, `javascript`, … when the format says.
     pub platform: Option<String>,
     /// The trimmed raw payload kept with the event (jsonb).
-    pub payload: serde_json::Value,
+    pub payload: Payload,
+}
+
+/// The payload kept with an event: a parsed document (cleaned and serialised when stored), or
+/// the JSON text as the client sent it, when [`storable_as_sent`] says PostgreSQL takes it as it
+/// is. Native events are nearly always the latter: no document is built for them at all.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    Parsed(serde_json::Value),
+    /// Valid JSON that passed [`storable_as_sent`].
+    Text(String),
+}
+
+impl Default for Payload {
+    fn default() -> Self {
+        Payload::Parsed(serde_json::Value::Null)
+    }
+}
+
+impl Payload {
+    /// The parsed document, if this payload is one.
+    pub fn as_value(&self) -> Option<&serde_json::Value> {
+        match self {
+            Payload::Parsed(v) => Some(v),
+            Payload::Text(_) => None,
+        }
+    }
+}
+
+/// Whether valid JSON `text` can be stored as `jsonb` exactly as sent, i.e. it holds nothing
+/// that parsing into a document would have refused or changed: no `\u` escape in any string
+/// (a NUL, which `jsonb` refuses and cairn removes, or a lone surrogate, which serde refuses),
+/// and no number with an exponent or longer than 64 characters (which could overflow serde's
+/// `f64` or PostgreSQL's `numeric`). One pass; `false` sends the text through the parsed path.
+pub fn storable_as_sent(text: &str) -> bool {
+    let (mut in_str, mut escaped, mut number_run) = (false, false, 0usize);
+    for &b in text.as_bytes() {
+        if in_str {
+            match (escaped, b) {
+                (true, b'u') => return false,
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                in_str = true;
+                number_run = 0;
+            }
+            b'e' | b'E' if number_run > 0 => return false,
+            b'0'..=b'9' | b'-' | b'+' | b'.' => {
+                number_run += 1;
+                if number_run > 64 {
+                    return false;
+                }
+            }
+            _ => number_run = 0,
+        }
+    }
+    true
 }
 
 /// One stack frame as reported by the client.

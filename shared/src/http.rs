@@ -165,6 +165,21 @@ pub fn json_depth_exceeds(bytes: &[u8], limit: usize) -> bool {
     false
 }
 
+/// What is checked before a JSON body is parsed: `400 empty_body` when there is nothing but
+/// whitespace, `400 json_too_deep` past [`MAX_JSON_DEPTH`].
+pub fn check_json_text(bytes: &[u8]) -> Result<(), ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("empty_body", "request body is empty"));
+    }
+    if json_depth_exceeds(bytes, MAX_JSON_DEPTH) {
+        return Err(ApiError::bad_request(
+            "json_too_deep",
+            "JSON nested deeper than 64 levels",
+        ));
+    }
+    Ok(())
+}
+
 /// Parses a JSON body: `400 invalid_json` when it does not parse, `413` when too large,
 /// `400 json_too_deep` past [`MAX_JSON_DEPTH`]. Shape errors are `422 invalid_body`.
 pub fn read_json<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
@@ -180,15 +195,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Api
 
 /// See [`read_json`].
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("empty_body", "request body is empty"));
-    }
-    if json_depth_exceeds(bytes, MAX_JSON_DEPTH) {
-        return Err(ApiError::bad_request(
-            "json_too_deep",
-            "JSON nested deeper than 64 levels",
-        ));
-    }
+    check_json_text(bytes)?;
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}"))
     })?;

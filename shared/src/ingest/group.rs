@@ -190,8 +190,14 @@ fn retryable(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => {
             matches!(db.code().as_deref(), Some("40001" | "40P01"))
                 // An event id stored by a concurrent statement (an SDK retry racing its
-                // original): the retry's snapshot sees it, and answers it as a duplicate.
-                || db.constraint() == Some("incident_events_project_id_event_id_key")
+                // original): the retry's snapshot sees it, and answers it as a duplicate. And a
+                // new incident created by a concurrent statement whose insert passed the
+                // `(project_id, fingerprint)` check at the same moment as this one's: the
+                // primary key (same derived id), not the `on conflict` target, caught it.
+                || matches!(
+                    db.constraint(),
+                    Some("incident_events_project_id_event_id_key" | "incidents_pkey")
+                )
         }
         sqlx::Error::Io(_) => true,
         _ => false,

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::error::ApiError;
-use crate::event::{ErrorEvent, Frame};
-use crate::http::{parse_json, MAX_BODY_BYTES};
+use crate::event::{storable_as_sent, ErrorEvent, Frame, Payload};
+use crate::http::{check_json_text, MAX_BODY_BYTES};
 
 /// Most events accepted in one array.
 pub const MAX_BATCH: usize = 1000;
@@ -53,12 +54,13 @@ pub struct NativeEvent {
     platform: Option<String>,
 }
 
-fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, ApiError> {
+fn one(raw: &RawValue, index: Option<usize>) -> Result<ErrorEvent, ApiError> {
     let at = |field: &str| match index {
         Some(i) => format!("events[{i}].{field}"),
         None => field.to_owned(),
     };
-    if !value.is_object() {
+    let text = raw.get();
+    if !text.starts_with('{') {
         return Err(ApiError::unprocessable(
             "invalid_event",
             format!(
@@ -67,15 +69,25 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
             ),
         ));
     }
-    if serde_json::to_vec(&value).map(|v| v.len()).unwrap_or(0) > MAX_BODY_BYTES {
+    if text.len() > MAX_BODY_BYTES {
         return Err(ApiError::too_large(
             "event_too_large",
             "one event exceeds 1 MiB",
         ));
     }
-    let payload = value.clone();
-    let ev: NativeEvent = serde_json::from_value(value)
-        .map_err(|e| ApiError::unprocessable("invalid_event", format!("{}: {e}", at("event"))))?;
+    let invalid = |e: serde_json::Error| {
+        ApiError::unprocessable("invalid_event", format!("{}: {e}", at("event")))
+    };
+    // Nearly every event is read straight from its text and kept as sent; only one holding an
+    // escape or an unusual number is parsed into a document first (and cleaned when stored).
+    let (ev, payload) = if storable_as_sent(text) {
+        let ev: NativeEvent = serde_json::from_str(text).map_err(invalid)?;
+        (ev, Payload::Text(text.to_owned()))
+    } else {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(invalid_json)?;
+        let ev = NativeEvent::deserialize(&value).map_err(invalid)?;
+        (ev, Payload::Parsed(value))
+    };
     let error_message = ev
         .error_message
         .filter(|m| !m.trim().is_empty())
@@ -169,32 +181,37 @@ fn one(value: serde_json::Value, index: Option<usize>) -> Result<ErrorEvent, Api
     })
 }
 
-/// Parses a native body: `(events, was_array)`.
+fn invalid_json(e: serde_json::Error) -> ApiError {
+    ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}"))
+}
+
+/// Parses a native body: `(events, was_array)`. The body is split into each event's JSON text
+/// without building a document (see [`one`]).
 pub fn parse(body: &[u8]) -> Result<(Vec<ErrorEvent>, bool), ApiError> {
-    let value: serde_json::Value = parse_json(body)?;
-    match value {
-        serde_json::Value::Array(items) => {
-            if items.is_empty() {
-                return Err(ApiError::unprocessable(
-                    "empty_batch",
-                    "the array holds no events",
-                ));
-            }
-            if items.len() > MAX_BATCH {
-                return Err(ApiError::too_large(
-                    "too_many_events",
-                    "at most 1000 events per request",
-                ));
-            }
-            let events = items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| one(v, Some(i)))
-                .collect::<Result<_, _>>()?;
-            Ok((events, true))
-        }
-        other => Ok((vec![one(other, None)?], false)),
+    check_json_text(body)?;
+    let raw: &RawValue = serde_json::from_slice(body).map_err(invalid_json)?;
+    if !raw.get().starts_with('[') {
+        return Ok((vec![one(raw, None)?], false));
     }
+    let items: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(invalid_json)?;
+    if items.is_empty() {
+        return Err(ApiError::unprocessable(
+            "empty_batch",
+            "the array holds no events",
+        ));
+    }
+    if items.len() > MAX_BATCH {
+        return Err(ApiError::too_large(
+            "too_many_events",
+            "at most 1000 events per request",
+        ));
+    }
+    let events = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| one(v, Some(i)))
+        .collect::<Result<_, _>>()?;
+    Ok((events, true))
 }
 
 #[cfg(test)]
@@ -249,5 +266,40 @@ mod tests {
             ),
             "missing_environment"
         );
+    }
+
+    #[test]
+    fn payloads_are_kept_as_sent_unless_parsing_would_refuse_or_change_them() {
+        let one = |body: &str| parse(body.as_bytes()).map(|(mut e, _)| e.remove(0).payload);
+        let plain = r#"{"error_message":"x é \"q\"","environment":"p","deployment_id":"d","n":[1.5,-2,true,null]}"#;
+        assert_eq!(one(plain).unwrap(), Payload::Text(plain.to_owned()));
+        // A NUL (refused by jsonb, removed by cairn) and escapes in general: parsed, then cleaned.
+        let nul = r#"{"error_message":"x","environment":"p","deployment_id":"d","m":"a\u0000b"}"#;
+        assert!(matches!(one(nul).unwrap(), Payload::Parsed(_)));
+        // Refused by the parser, so still a 400 (never a statement PostgreSQL would refuse).
+        let lone = r#"{"error_message":"x","environment":"p","deployment_id":"d","m":"\ud800"}"#;
+        assert_eq!(one(lone).unwrap_err().code(), "invalid_json");
+        let huge = r#"{"error_message":"x","environment":"p","deployment_id":"d","m":1e400}"#;
+        assert_eq!(one(huge).unwrap_err().code(), "invalid_json");
+        let long = format!(
+            r#"{{"error_message":"x","environment":"p","deployment_id":"d","m":{}}}"#,
+            "9".repeat(100)
+        );
+        assert!(matches!(one(&long).unwrap(), Payload::Parsed(_)));
+    }
+
+    #[test]
+    fn what_can_be_stored_as_sent() {
+        use crate::event::storable_as_sent as ok;
+        assert!(ok(r#"{"a":[1,-2.5,true,false,null,"e\"\\n"],"\"k":{}}"#));
+        assert!(!ok(r#"{"a":"\u0041"}"#));
+        assert!(!ok(r#"{"\u0000":1}"#));
+        // An escaped backslash followed by `u0041` is text, not an escape.
+        assert!(ok(r#"{"a":"\\u0041"}"#));
+        assert!(!ok(r#"{"a":1e5}"#));
+        assert!(!ok(r#"{"a":-1.5E-3}"#));
+        assert!(ok(r#"{"e":"1e5","E":true}"#));
+        assert!(ok(&format!(r#"{{"a":{}}}"#, "1".repeat(64))));
+        assert!(!ok(&format!(r#"{{"a":{}}}"#, "1".repeat(65))));
     }
 }

@@ -211,9 +211,16 @@ pub fn prepare(
         Ok(raw) if raw.get().len() <= 64 * 1024 => raw,
         _ => raw_json(r#"{"truncated":true}"#),
     };
-    let mut payload = std::mem::take(&mut ev.payload);
-    clean_json(&mut payload);
-    let payload = serde_json::value::to_raw_value(&payload).unwrap_or_else(|_| raw_json("{}"));
+    let payload = match std::mem::take(&mut ev.payload) {
+        // Checked by `storable_as_sent` when it was read: kept as sent.
+        crate::event::Payload::Text(text) => {
+            serde_json::value::RawValue::from_string(text).unwrap_or_else(|_| raw_json("{}"))
+        }
+        crate::event::Payload::Parsed(mut payload) => {
+            clean_json(&mut payload);
+            serde_json::value::to_raw_value(&payload).unwrap_or_else(|_| raw_json("{}"))
+        }
+    };
     Prepared {
         event_id,
         fingerprint: fp,

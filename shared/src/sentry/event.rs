@@ -96,7 +96,7 @@ fn map_event(event: Map<String, Value>) -> ErrorEvent {
         tags,
         metadata,
         platform: str_field(event.get("platform"), FIELD_MAX),
-        payload: trim(event),
+        payload: crate::event::Payload::Parsed(trim(event)),
     }
 }
 

@@ -110,7 +110,10 @@ fn chained_exceptions_stay_in_the_payload() {
         {"type": "KeyError", "value": "cause", "stacktrace": {"frames": [frame("/a.py", "inner", 1)]}},
         {"type": "RuntimeError", "value": "raised", "stacktrace": {"frames": [frame("/b.py", "outer", 2)]}}
     ]}}));
-    assert_eq!(event.payload["exception"]["values"][0]["type"], "KeyError");
+    assert_eq!(
+        event.payload.as_value().unwrap()["exception"]["values"][0]["type"],
+        "KeyError"
+    );
     assert_eq!(event.frames.len(), 1);
     assert_eq!(
         event.frames.first().and_then(|f| f.function.as_deref()),
@@ -155,9 +158,11 @@ fn frames() {
         },
     ];
     assert_eq!(event.frames, want);
-    assert!(event.payload["exception"][0]["stacktrace"]["frames"][3]
-        .get("vars")
-        .is_none());
+    assert!(
+        event.payload.as_value().unwrap()["exception"][0]["stacktrace"]["frames"][3]
+            .get("vars")
+            .is_none()
+    );
 }
 
 #[test]
