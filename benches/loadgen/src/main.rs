@@ -193,8 +193,11 @@ async fn main() -> anyhow::Result<()> {
     // every 7-20 s here, each followed by a burst of full-page writes that hit the ceiling and
     // the scenarios unevenly). Both run on this same setting.
     let buffers = std::env::var("CAIRN_BENCH_SHARED_BUFFERS").unwrap_or_else(|_| "128MB".into());
+    // `min_wal_size` as large: WAL segments are recycled at checkpoints, never removed, as on
+    // a server that has run for a while (see `env::preallocate_wal`).
     for q in [
         "alter system set max_wal_size = '4GB'".to_owned(),
+        "alter system set min_wal_size = '4GB'".to_owned(),
         format!("alter system set shared_buffers = '{buffers}'"),
         "select pg_reload_conf()".to_owned(),
     ] {
@@ -208,6 +211,7 @@ async fn main() -> anyhow::Result<()> {
         .connect(&cluster.url())
         .await?;
     let pool = diag::setup(&cluster, pool).await?;
+    env::preallocate_wal(&pool).await?;
     let log = std::env::temp_dir().join("cairn-bench-serve.log");
     println!("server log: {}", log.display());
     let server = env::Server::start(&o.cairn, &cluster.url(), o.pool, &cluster.dir, &log).await?;
