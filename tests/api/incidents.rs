@@ -258,6 +258,52 @@ async fn resolved_incidents_leave_the_open_list_and_filters_apply() {
 }
 
 #[tokio::test]
+async fn the_environment_filter_finds_an_incident_by_its_own_and_its_other_environments() {
+    // The incident's own environment is written with it; folds add only the others.
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/checkout-api").await;
+    let key = project["ingest_key"].as_str().unwrap();
+    app.ingest(key, &py_error(&sha("c"), 2)).await;
+    let own: Vec<String> = sqlx::query_scalar("select environment from incident_environments")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        own,
+        ["production"],
+        "written with the incident, before any fold"
+    );
+    let mut staging = py_error(&sha("c"), 2);
+    staging["environment"] = json!("staging");
+    app.ingest(key, &staging).await;
+    app.ingest(key, &py_error(&sha("c"), 2)).await;
+    app.fold().await;
+
+    let listed = |env: &'static str| {
+        let (app, session) = (&app, &session);
+        async move {
+            app.get(
+                &format!("/v1/incidents?repo=acme/checkout-api&environment={env}"),
+                session,
+            )
+            .await
+            .body["incidents"]
+                .as_array()
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(listed("production").await, 1);
+    assert_eq!(listed("staging").await, 1);
+    assert_eq!(listed("preview").await, 0);
+    let rows: i64 = sqlx::query_scalar("select count(*) from incident_environments")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 2);
+}
+
+#[tokio::test]
 async fn one_incident_comes_with_its_recent_events() {
     let app = TestApp::spawn().await;
     let (session, project) = app.project("acme/checkout-api").await;

@@ -54,7 +54,7 @@ inc as (
       from per_incident p
       left join (select incident_id, count(*) as n from new_users group by incident_id) u on u.incident_id = p.incident_id
      where i.incident_id = p.incident_id
-    returning 1
+    returning i.incident_id, i.environment
 ),
 com as (
     update incident_commits c
@@ -69,9 +69,11 @@ com as (
     returning 1
 ),
 envs as (
+    -- An incident's own environment always has its row (written with the incident, or by
+    -- `backfill` when it sets it): only the others are looked up.
     insert into incident_environments (incident_id, environment)
-    select distinct b.incident_id, b.environment from entries b
-     where b.environment is not null
+    select distinct b.incident_id, b.environment from entries b join inc on inc.incident_id = b.incident_id
+     where b.environment is not null and b.environment is distinct from inc.environment
        and not exists (select 1 from incident_environments x
                         where x.incident_id = b.incident_id and x.environment = b.environment)
     on conflict do nothing

@@ -113,6 +113,15 @@ created as (
     on conflict (project_id, fingerprint) do update set level = incidents.level
     returning incident_id = 'inc_' || left(md5($22 || project_id || ':' || fingerprint), 20) as ours
 ),
+first_env as (
+    -- A new incident's own environment gets its row here; folds then look up only the
+    -- environments an incident was seen in besides its own.
+    insert into incident_environments (incident_id, environment)
+    select distinct on (e.project_id, e.fingerprint) e.candidate, e.environment
+      from ev_in e where e.store and e.known_incident is null and e.environment is not null
+     order by e.project_id, e.fingerprint, e.ord
+    on conflict do nothing
+),
 ev as (
     insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, deployment_id,
                                  environment, release, user_hash, payload, pending_location)
