@@ -139,18 +139,18 @@ fn status_kib(pid: u32, field: &str) -> Option<u64> {
 }
 
 /// WAL segments a server that has run for a while has on hand: 4 GB (`min_wal_size`).
-const PREALLOCATED_WAL_SEGMENTS: usize = 256;
+pub const PREALLOCATED_WAL_SEGMENTS: usize = 256;
 
 /// Fills `pg_wal` with recycled segments before anything is measured. A fresh cluster creates
 /// each new 16 MB segment by writing it full of zeros, in the backend that needs it, inside its
 /// commit: under the batched load that was 7 % of the machine's CPU (`XLogFileInit` in a
 /// profile), a cost a running server does not pay, because each checkpoint renames old
-/// segments for reuse. Here: switch to a new segment 256 times (each created once, now), then
-/// checkpoint, which recycles them all (`min_wal_size` is 4 GB). pgbench and cairn both write
-/// into the recycled segments.
-pub async fn preallocate_wal(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+/// segments for reuse. Here: switch to a new segment `segments` times (each created once, now:
+/// [`PREALLOCATED_WAL_SEGMENTS`], a handful for `--smoke`), then checkpoint, which recycles them
+/// all (`min_wal_size` is 4 GB). pgbench and cairn both write into the recycled segments.
+pub async fn preallocate_wal(pool: &sqlx::PgPool, segments: usize) -> anyhow::Result<()> {
     let t = Instant::now();
-    for _ in 0..PREALLOCATED_WAL_SEGMENTS {
+    for _ in 0..segments {
         // A switch with nothing written since the last one does nothing: write a record first.
         sqlx::query("select pg_logical_emit_message(false, 'cairn-bench', 'x'), pg_switch_wal()")
             .execute(pool)
@@ -158,7 +158,7 @@ pub async fn preallocate_wal(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     }
     sqlx::query("checkpoint").execute(pool).await?;
     println!(
-        "wal: {PREALLOCATED_WAL_SEGMENTS} segments preallocated and recycled in {:.1} s",
+        "wal: {segments} segments preallocated and recycled in {:.1} s",
         t.elapsed().as_secs_f64()
     );
     Ok(())

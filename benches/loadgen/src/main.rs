@@ -32,6 +32,8 @@ pub struct Opts {
     query_incidents: usize,
     query_events: Vec<u64>,
     query_concurrency: usize,
+    /// WAL segments created and recycled before anything is measured.
+    wal_segments: usize,
 }
 
 const HELP: &str =
@@ -58,6 +60,7 @@ fn parse_opts() -> anyhow::Result<Opts> {
         query_incidents: 10_000,
         query_events: vec![100_000, 1_000_000],
         query_concurrency: 2,
+        wal_segments: env::PREALLOCATED_WAL_SEGMENTS,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -70,6 +73,7 @@ fn parse_opts() -> anyhow::Result<Opts> {
                 o.projects = 10;
                 o.query_incidents = 500;
                 o.query_events = vec![2_000, 20_000];
+                o.wal_segments = 4;
             }
             "--cairn" => o.cairn = val()?.into(),
             "--duration" => o.duration = val()?.parse()?,
@@ -211,7 +215,7 @@ async fn main() -> anyhow::Result<()> {
         .connect(&cluster.url())
         .await?;
     let pool = diag::setup(&cluster, pool).await?;
-    env::preallocate_wal(&pool).await?;
+    env::preallocate_wal(&pool, o.wal_segments).await?;
     let log = std::env::temp_dir().join("cairn-bench-serve.log");
     println!("server log: {}", log.display());
     let server = env::Server::start(&o.cairn, &cluster.url(), o.pool, &cluster.dir, &log).await?;
