@@ -122,7 +122,7 @@ pub fn check_prepared(p: &Prepared, frames_sent: usize) {
         assert!(top.in_app, "top frame is not in-app");
     }
     check_json("metadata", p.metadata.get());
-    check_json("payload", p.payload.get());
+    check_json("payload", &p.payload);
 }
 
 /// Parses stack-trace text and checks what comes out, then runs `prepare` on an event that

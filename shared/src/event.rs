@@ -42,12 +42,14 @@ pub struct ErrorEvent {
 }
 
 /// The payload kept with an event: a parsed document (cleaned and serialised when stored), or
-/// the JSON text as the client sent it, when [`storable_as_sent`] says PostgreSQL takes it as it
-/// is. Native events are nearly always the latter: no document is built for them at all.
+/// JSON text PostgreSQL takes as it is. Native events are nearly always text as the client sent
+/// it (when [`storable_as_sent`] says so: no document is built for them at all); Sentry events
+/// are documents, trimmed, cleaned and serialised once by the Sentry mapping.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
     Parsed(serde_json::Value),
-    /// Valid JSON that passed [`storable_as_sent`].
+    /// Valid JSON without NULs that `jsonb` accepts: text that passed [`storable_as_sent`], or a
+    /// cleaned document serialised by serde (finite numbers, no lone surrogates).
     Text(String),
 }
 
@@ -58,11 +60,11 @@ impl Default for Payload {
 }
 
 impl Payload {
-    /// The parsed document, if this payload is one.
-    pub fn as_value(&self) -> Option<&serde_json::Value> {
+    /// The payload as a document (text is parsed; `Null` if it somehow does not parse).
+    pub fn to_value(&self) -> serde_json::Value {
         match self {
-            Payload::Parsed(v) => Some(v),
-            Payload::Text(_) => None,
+            Payload::Parsed(v) => v.clone(),
+            Payload::Text(t) => serde_json::from_str(t).unwrap_or_default(),
         }
     }
 }

@@ -40,7 +40,8 @@ pub struct Prepared {
     pub user_hash: Option<Vec<u8>>,
     /// Serialised once here: a queued event holds its JSON text, not a tree of values.
     pub metadata: Box<serde_json::value::RawValue>,
-    pub payload: Box<serde_json::value::RawValue>,
+    /// JSON text `jsonb` accepts (see [`crate::event::Payload`]).
+    pub payload: String,
 }
 
 /// Cuts `s` to at most `max` bytes on a char boundary and removes NULs (Postgres text and jsonb
@@ -212,13 +213,11 @@ pub fn prepare(
         _ => raw_json(r#"{"truncated":true}"#),
     };
     let payload = match std::mem::take(&mut ev.payload) {
-        // Checked by `storable_as_sent` when it was read: kept as sent.
-        crate::event::Payload::Text(text) => {
-            serde_json::value::RawValue::from_string(text).unwrap_or_else(|_| raw_json("{}"))
-        }
+        // Storable as it is (see `Payload::Text`): not parsed or validated again.
+        crate::event::Payload::Text(text) => text,
         crate::event::Payload::Parsed(mut payload) => {
             clean_json(&mut payload);
-            serde_json::value::to_raw_value(&payload).unwrap_or_else(|_| raw_json("{}"))
+            serde_json::to_string(&payload).unwrap_or_else(|_| "{}".to_owned())
         }
     };
     Prepared {

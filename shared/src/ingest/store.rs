@@ -24,7 +24,6 @@
 //! same way (its snapshot then sees that event, answered as a duplicate).
 
 use chrono::{DateTime, Utc};
-use sqlx::types::Json;
 use sqlx::PgConnection;
 
 use super::prepare::Prepared;
@@ -69,7 +68,7 @@ with input as (
     select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                          $8::text[], $9::int4[], $10::int4[], $11::text[], $12::text[], $13::text[], $14::text[],
                          $15::text[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::bytea[],
-                         $21::jsonb[])
+                         $21::text[])
         with ordinality as t(key_id, project_id, fingerprint, error_type, error_message, stack_trace, frames,
                              file_path, line_number, column_number, function, commit_sha, deployment_id, environment,
                              level, occurred_at, metadata, event_id, release, user_hash, payload, ord)
@@ -126,7 +125,7 @@ ev as (
     insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, deployment_id,
                                  environment, release, user_hash, payload, pending_location)
     select e.project_id, e.incident_id, e.event_id, e.occurred_at, e.commit_sha, e.deployment_id, e.environment,
-           e.release, e.user_hash, e.payload,
+           e.release, e.user_hash, e.payload::jsonb,
            case when e.commit_sha is null and e.deployment_id is not null
                 then jsonb_build_object('file_path', e.file_path, 'line_number', e.line_number,
                                         'column_number', e.column_number, 'function', e.function,
@@ -230,7 +229,7 @@ pub async fn store(
         event_id.push(p.event_id.as_str());
         release.push(p.release.as_deref());
         user_hash.push(p.user_hash.as_deref());
-        payload.push(Json(p.payload.as_ref()));
+        payload.push(p.payload.as_str());
     }
     // The statement's distinct keys (a handful), matched against `ingest_keys` once each: with
     // the per-event array instead, every key row was compared with all of a group's events.

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 use super::json::{
     as_u32, parse_bounded, scalar_text, str_field, timestamp, truncate, FIELD_MAX, MESSAGE_MAX,
 };
-use super::payload::{exception_values, thread_values, trim};
+use super::payload::{exception_values, stored, thread_values};
 use super::{SentryError, MAX_EVENT_BYTES, MAX_FRAMES};
 use crate::event::{ErrorEvent, Frame};
 
@@ -96,7 +96,7 @@ fn map_event(event: Map<String, Value>) -> ErrorEvent {
         tags,
         metadata,
         platform: str_field(event.get("platform"), FIELD_MAX),
-        payload: crate::event::Payload::Parsed(trim(event)),
+        payload: stored(event),
     }
 }
 

@@ -111,7 +111,7 @@ fn chained_exceptions_stay_in_the_payload() {
         {"type": "RuntimeError", "value": "raised", "stacktrace": {"frames": [frame("/b.py", "outer", 2)]}}
     ]}}));
     assert_eq!(
-        event.payload.as_value().unwrap()["exception"]["values"][0]["type"],
+        event.payload.to_value()["exception"]["values"][0]["type"],
         "KeyError"
     );
     assert_eq!(event.frames.len(), 1);
@@ -159,7 +159,7 @@ fn frames() {
     ];
     assert_eq!(event.frames, want);
     assert!(
-        event.payload.as_value().unwrap()["exception"][0]["stacktrace"]["frames"][3]
+        event.payload.to_value()["exception"][0]["stacktrace"]["frames"][3]
             .get("vars")
             .is_none()
     );

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::json::{truncate, FIELD_MAX, MESSAGE_MAX};
 use super::MAX_FRAMES;
+use crate::event::Payload;
 
 /// How cairn ingest keys start.
 const KEY_PREFIX: &str = "cairn_ik_";
@@ -73,8 +74,29 @@ pub(super) fn thread_values(value: Option<&Value>) -> Vec<&Map<String, Value>> {
     }
 }
 
-/// The trimmed payload for `event`.
-pub(super) fn trim(mut event: Map<String, Value>) -> Value {
+/// The payload to store for `event`: [`trim`]med, with NULs removed (`jsonb` refuses them). The
+/// common case, a document within [`PAYLOAD_MAX`], is serialised once, here, and stored as that
+/// text; only a larger one is shrunk section by section as a document.
+pub(super) fn stored(event: Map<String, Value>) -> Payload {
+    let mut doc = Value::Object(always(event));
+    crate::ingest::prepare::clean_json(&mut doc);
+    let Value::Object(event) = doc else {
+        unreachable!("cleaning keeps an object an object")
+    };
+    match serde_json::to_string(&event) {
+        Ok(text) if text.len() <= PAYLOAD_MAX => Payload::Text(text),
+        _ => Payload::Parsed(shrink(event)),
+    }
+}
+
+/// The trimmed payload for `event`, as a document, NULs left in (what the tests look at).
+#[cfg(test)]
+pub(super) fn trim(event: Map<String, Value>) -> Value {
+    shrink(always(event))
+}
+
+/// What is always dropped or cut.
+fn always(mut event: Map<String, Value>) -> Map<String, Value> {
     event.remove("debug_meta");
     event.values_mut().for_each(scrub_keys);
     keep_last_breadcrumbs(&mut event);
@@ -87,6 +109,11 @@ pub(super) fn trim(mut event: Map<String, Value>) -> Value {
             }
         }
     });
+    event
+}
+
+/// Sections dropped while the document is over [`PAYLOAD_MAX`].
+fn shrink(mut event: Map<String, Value>) -> Value {
     for key in DROPPABLE {
         if json_len(&event) <= PAYLOAD_MAX {
             return Value::Object(event);

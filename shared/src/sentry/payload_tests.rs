@@ -98,3 +98,27 @@ fn drops_context_lines_before_giving_up() {
     assert!(frame.get("context_line").is_none());
     assert_eq!(frame["function"], "f");
 }
+
+#[test]
+fn the_stored_payload_is_the_trimmed_document_serialised_once_without_nuls() {
+    let small = obj(json!({
+        "debug_meta": {"images": []},
+        "message": "a\u{0}b",
+        "exception": {"values": [{"type": "E", "stacktrace": {"frames": [{"lineno": 1, "vars": {"x": 1}}]}}]},
+    }));
+    let mut expected = trim(small.clone());
+    crate::ingest::prepare::clean_json(&mut expected);
+    match stored(small) {
+        Payload::Text(text) => {
+            assert!(!text.contains("\\u0000"), "{text}");
+            assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected);
+        }
+        other => panic!("a small payload is stored as text: {other:?}"),
+    }
+    // Over the limit: shrunk as a document, exactly as `trim` does.
+    let big = obj(json!({"event_id": "e1", "extra": {"blob": "x".repeat(PAYLOAD_MAX)}}));
+    let shrunk = stored(big.clone());
+    assert!(matches!(shrunk, Payload::Parsed(_)));
+    assert_eq!(shrunk.to_value(), trim(big));
+    assert!(shrunk.to_value().get("extra").is_none());
+}
