@@ -163,3 +163,28 @@ pub async fn preallocate_wal(pool: &sqlx::PgPool, segments: usize) -> anyhow::Re
     );
     Ok(())
 }
+
+/// Longest wait for a quiet database before a measured phase.
+const QUIET_WAIT: Duration = Duration::from_secs(120);
+
+/// Waits until no autovacuum worker runs (up to [`QUIET_WAIT`]), so each measured phase starts
+/// on a quiet database. Without it, the vacuum and analyze that one phase's writes set off (for
+/// 40–85 s after it) ran into the next phase, so which scenario paid for whose maintenance
+/// depended on the order: in five runs before this, the ceiling of the second round measured
+/// 13–32 % below the first's. What a phase's own writes set off while it runs stays in its
+/// figures. Returns the seconds waited.
+pub async fn quiesce(pool: &sqlx::PgPool) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    while t.elapsed() < QUIET_WAIT {
+        let workers: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'",
+        )
+        .fetch_one(pool)
+        .await?;
+        if workers == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(t.elapsed().as_secs_f64())
+}

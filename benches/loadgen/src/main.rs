@@ -118,6 +118,10 @@ async fn ingest_scenario(
     server: &env::Server,
     pool: &sqlx::PgPool,
 ) -> anyhow::Result<Sample> {
+    let quiet = env::quiesce(pool).await?;
+    if quiet > 0.5 {
+        println!("  (waited {quiet:.1} s for autovacuum to finish)");
+    }
     let (before, _, _) = counts(pool).await?;
     server.reset_peak_rss();
     let waits = diag::waits(pool);
@@ -258,6 +262,10 @@ async fn main() -> anyhow::Result<()> {
         for (name, kind, path) in &scripts {
             if matches!(kind, Script::Batch) && !batching {
                 continue;
+            }
+            let quiet = env::quiesce(&pool).await?;
+            if quiet > 0.5 {
+                println!("  (waited {quiet:.1} s for autovacuum to finish)");
             }
             let cpu = diag::Cpu::start();
             let mut c = ceiling::run(
