@@ -61,6 +61,7 @@ impl Default for Payload {
 
 impl Payload {
     /// The payload as a document (text is parsed; `Null` if it somehow does not parse).
+    #[cfg(test)]
     pub fn to_value(&self) -> serde_json::Value {
         match self {
             Payload::Parsed(v) => v.clone(),

@@ -189,11 +189,12 @@ fn invalid_json(e: serde_json::Error) -> ApiError {
 /// without building a document (see [`one`]).
 pub fn parse(body: &[u8]) -> Result<(Vec<ErrorEvent>, bool), ApiError> {
     check_json_text(body)?;
-    let raw: &RawValue = serde_json::from_slice(body).map_err(invalid_json)?;
-    if !raw.get().starts_with('[') {
+    // One pass over the body: as an array of events' texts, or as one event's.
+    if body.trim_ascii_start().first() != Some(&b'[') {
+        let raw: &RawValue = serde_json::from_slice(body).map_err(invalid_json)?;
         return Ok((vec![one(raw, None)?], false));
     }
-    let items: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(invalid_json)?;
+    let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(invalid_json)?;
     if items.is_empty() {
         return Err(ApiError::unprocessable(
             "empty_batch",
