@@ -21,13 +21,7 @@ pub async fn setup(cluster: &Cluster, pool: PgPool) -> anyhow::Result<PgPool> {
         sqlx::query("alter system set shared_preload_libraries = 'pg_stat_statements'")
             .execute(&pool)
             .await?;
-        pool.close().await;
-        cluster.pg.stop(false)?;
-        cluster.pg.restart()?;
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(2)
-            .connect(&cluster.url())
-            .await?;
+        let pool = cluster.restart(pool).await?;
         for q in [
             "create extension pg_stat_statements",
             "alter system set pg_stat_statements.track_planning = on",

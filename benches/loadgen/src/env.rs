@@ -38,6 +38,17 @@ impl Cluster {
     pub fn url(&self) -> String {
         self.pg.url("cairn_bench")
     }
+
+    /// Restarts PostgreSQL (for settings that need it), closing `pool` first; a new pool of two.
+    pub async fn restart(&self, pool: sqlx::PgPool) -> anyhow::Result<sqlx::PgPool> {
+        pool.close().await;
+        self.pg.stop(false)?;
+        self.pg.restart()?;
+        Ok(sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&self.url())
+            .await?)
+    }
 }
 
 impl Drop for Cluster {

@@ -211,13 +211,7 @@ async fn main() -> anyhow::Result<()> {
     ] {
         sqlx::query(&q).execute(&pool).await?;
     }
-    pool.close().await;
-    cluster.pg.stop(false)?;
-    cluster.pg.restart()?;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&cluster.url())
-        .await?;
+    let pool = cluster.restart(pool).await?;
     let pool = diag::setup(&cluster, pool).await?;
     env::preallocate_wal(&pool, o.wal_segments).await?;
     let log = std::env::temp_dir().join("cairn-bench-serve.log");
