@@ -238,6 +238,24 @@ impl Wal {
     }
 }
 
+/// Checkpoints started so far (timed and requested), from `pg_stat_bgwriter`.
+pub async fn checkpoints(pool: &PgPool) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "select (checkpoints_timed + checkpoints_req)::bigint from pg_stat_bgwriter",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// "  (N checkpoints)" when a phase saw any: the full-page writes after one raise its cost.
+pub fn checkpoint_note(n: i64) -> String {
+    match n {
+        0 => String::new(),
+        1 => "  (1 checkpoint)".into(),
+        n => format!("  ({n} checkpoints)"),
+    }
+}
+
 /// The machine's CPU time over a scenario (from `/proc/stat`, every core, every process:
 /// PostgreSQL, the server, the load generator, the kernel), printed per event: steadier than
 /// events/s on a shared machine, so the cost of a design change shows even when the throughput

@@ -126,6 +126,7 @@ async fn ingest_scenario(
     server.reset_peak_rss();
     let waits = diag::waits(pool);
     let wal = diag::wal(pool).await;
+    let checkpoints = diag::checkpoints(pool).await?;
     let cpu = diag::Cpu::start();
     let out = load::run(
         &server.addr,
@@ -168,8 +169,13 @@ async fn ingest_scenario(
     };
     // Measured up to here: the folds that finish counting after the load belong to its cost.
     let cpu = cpu.per_event((stored - before) as f64);
+    let checkpoints = diag::checkpoints(pool).await? - checkpoints;
     let s = Sample::from_outcome(&out, rss, lost, converged);
-    println!("  {name:<10} {}  {cpu}", s.line());
+    println!(
+        "  {name:<10} {}  {cpu}{}",
+        s.line(),
+        diag::checkpoint_note(checkpoints)
+    );
     Ok(s)
 }
 
@@ -261,6 +267,8 @@ async fn main() -> anyhow::Result<()> {
             if quiet > 0.5 {
                 println!("  (waited {quiet:.1} s for autovacuum to finish)");
             }
+            let wal = diag::wal(&pool).await;
+            let checkpoints = diag::checkpoints(&pool).await?;
             let cpu = diag::Cpu::start();
             let mut c = ceiling::run(
                 path,
@@ -272,12 +280,17 @@ async fn main() -> anyhow::Result<()> {
             if matches!(kind, Script::Batch) {
                 c.tps *= ceiling::BATCH_EVENTS as f64;
             }
+            let cpu = cpu.per_event(c.tps * o.duration as f64);
+            let checkpoints = diag::checkpoints(&pool).await? - checkpoints;
             println!(
-                "  {name:<10} {:>9.0} events/s  latency avg {:.2} ms  {}",
+                "  {name:<10} {:>9.0} events/s  latency avg {:.2} ms  {cpu}{}",
                 c.tps,
                 c.latency_avg_ms,
-                cpu.per_event(c.tps * o.duration as f64)
+                diag::checkpoint_note(checkpoints)
             );
+            if let Some(w) = wal {
+                w.print(&pool, (c.tps * o.duration as f64) as i64).await;
+            }
             match kind {
                 Script::Full => round.ceiling = Some(c),
                 Script::Minimal => round.minimal = Some(c),
