@@ -146,7 +146,12 @@ select i.incident_id, i.project_id, p.repo_owner, p.repo_name, i.status, i.level
        case when c.incident_id is not null then c.line_number else i.line_number end as line_number,
        case when c.incident_id is not null then c.column_number else i.column_number end as column_number,
        coalesce(c.function, i.function) as function,
-       case when c.incident_id is not null then c.frames else i.frames end as frames,
+       -- The documents live beside the counted rows (migration 0011), read for this page only.
+       coalesce(case when c.incident_id is not null
+                     then (select f.frames from incident_commit_frames f
+                            where f.incident_id = c.incident_id and f.commit_sha = c.commit_sha)
+                     else (select d.frames from incident_details d where d.incident_id = i.incident_id) end,
+                '[]'::jsonb) as frames,
        coalesce(c.commit_sha, i.last_commit_sha, i.commit_sha) as commit_sha,
        i.environment, i.first_seen_at, i.first_commit_sha, i.last_commit_sha, i.deployment_id, d.url as deployment_url,
        i.resolved_at, i.affected_users,

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{sha, TestApp};
+use crate::helpers::{sha, TestApp, TestResponse};
 
 fn py_error(commit: &str, line: u32) -> serde_json::Value {
     json!({
@@ -60,6 +60,18 @@ async fn the_ide_gets_each_incident_located_as_it_was_at_its_commit() {
     assert_eq!(i["frames"][0]["in_app"], true);
     assert_eq!(at_new.body["incidents"][0]["line_number"], 7);
     assert_eq!(latest.body["incidents"][0]["line_number"], 7);
+    // The frames are each commit's own, whichever row keeps them.
+    let top_line = |r: &TestResponse| {
+        let frames = r.body["incidents"][0]["frames"].as_array().unwrap().clone();
+        let top = frames
+            .iter()
+            .find(|f| f["file_path"] == "app/payments.py")
+            .unwrap_or_else(|| panic!("no app/payments.py frame in {frames:?}"));
+        top["line_number"].as_i64()
+    };
+    assert_eq!(top_line(&at_old), Some(2));
+    assert_eq!(top_line(&at_new), Some(7));
+    assert_eq!(top_line(&latest), Some(7));
     assert_eq!(
         latest.body["incidents"][0]["first_commit_sha"],
         old.as_str()

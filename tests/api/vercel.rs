@@ -869,6 +869,13 @@ async fn an_event_accepted_before_its_deployment_gets_its_commit_when_the_deploy
         )
         .await;
     assert_eq!(before.body["incidents"], json!([]));
+    // Without a commit yet, the incident's frames are its own (from its first event).
+    let commitless = app.get("/v1/incidents?repo=acme/web", &session).await;
+    assert_eq!(
+        commitless.body["incidents"][0]["frames"][0]["line_number"], 7,
+        "{:?}",
+        commitless.body
+    );
 
     let d = deliver(
         &app,
@@ -907,6 +914,9 @@ async fn an_event_accepted_before_its_deployment_gets_its_commit_when_the_deploy
         ),
         (Some("app/payments.py"), Some(7))
     );
+    // The frames at the commit come with it (kept beside the commit's counted row).
+    assert_eq!(incident["frames"][0]["file_path"], "app/payments.py");
+    assert_eq!(incident["frames"][0]["line_number"], 7);
     assert_eq!(incident["commit_sha"], commit.as_str());
     assert_eq!(
         (

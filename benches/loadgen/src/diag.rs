@@ -163,6 +163,17 @@ impl Waits {
 pub struct Wal {
     from: String,
     dir: String,
+    updates: Vec<(String, i64, i64)>,
+}
+
+/// Rows updated so far per table, and how many of those updates were HOT.
+async fn table_updates(pool: &PgPool) -> Vec<(String, i64, i64)> {
+    sqlx::query_as(
+        "select relname::text, n_tup_upd, n_tup_hot_upd from pg_stat_user_tables order by relname",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap_or_default()
 }
 
 /// Marks where the WAL stands before a scenario, when asked for.
@@ -176,12 +187,34 @@ pub async fn wal(pool: &PgPool) -> Option<Wal> {
     .fetch_one(pool)
     .await
     .ok()?;
-    Some(Wal { from, dir })
+    let updates = table_updates(pool).await;
+    Some(Wal { from, dir, updates })
 }
 
 impl Wal {
+    /// Prints the rows updated per table since [`wal`] per stored event, and the share of
+    /// those that were HOT (no new index entries): call once the phase's folds are done.
+    pub async fn print_updates(&self, pool: &PgPool, events: i64) {
+        // Backends report their counts at most once a second.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let events = events.max(1) as f64;
+        for (table, upd, hot) in table_updates(pool).await {
+            let Some((_, upd0, hot0)) = self.updates.iter().find(|u| u.0 == table) else {
+                continue;
+            };
+            let (upd, hot) = (upd - upd0, hot - hot0);
+            if upd > 0 {
+                println!(
+                    "      updates of {table:<24} {:>6.2} per event, {:>3.0} % HOT",
+                    upd as f64 / events,
+                    100.0 * hot as f64 / upd as f64
+                );
+            }
+        }
+    }
+
     /// Prints the records written since [`wal`] per stored event (largest first).
-    pub async fn print(self, pool: &PgPool, events: i64) {
+    pub async fn print(&self, pool: &PgPool, events: i64) {
         let Ok((to,)) = sqlx::query_as::<_, (String,)>(
             "select pg_current_wal_insert_lsn()::text from pg_switch_wal()",
         )

@@ -142,7 +142,7 @@ async fn ingest_scenario(
     let (stored, _, _) = counts(pool).await?;
 
     let lost = (out.acked_events as i64 - (stored - before)).max(0);
-    if let Some(w) = wal {
+    if let Some(w) = &wal {
         w.print(pool, stored - before).await;
     }
     // Counts converge once the load stops: wait for them to equal the stored events.
@@ -169,6 +169,9 @@ async fn ingest_scenario(
     };
     // Measured up to here: the folds that finish counting after the load belong to its cost.
     let cpu = cpu.per_event((stored - before) as f64);
+    if let Some(w) = &wal {
+        w.print_updates(pool, stored - before).await;
+    }
     let checkpoints = diag::checkpoints(pool).await? - checkpoints;
     let s = Sample::from_outcome(&out, rss, lost, converged);
     println!(
@@ -288,8 +291,10 @@ async fn main() -> anyhow::Result<()> {
                 c.latency_avg_ms,
                 diag::checkpoint_note(checkpoints)
             );
-            if let Some(w) = wal {
-                w.print(&pool, (c.tps * o.duration as f64) as i64).await;
+            if let Some(w) = &wal {
+                let events = (c.tps * o.duration as f64) as i64;
+                w.print(&pool, events).await;
+                w.print_updates(&pool, events).await;
             }
             match kind {
                 Script::Full => round.ceiling = Some(c),

@@ -115,14 +115,17 @@ pub async fn query_world(
     .await?;
     let frames = r#"[{"file_path":"src/handlers/orders.js","line_number":12,"column_number":15,"function":"handler","in_app":true},{"file_path":"src/server.js","line_number":88,"column_number":12,"function":"processRequest","in_app":true}]"#;
     sqlx::query(
-        "insert into incidents (incident_id, project_id, fingerprint, error_type, error_message, frames,
-                                file_path, line_number, column_number, function, commit_sha, first_commit_sha,
-                                last_commit_sha, environment, status, occurred_at, first_seen_at, last_seen_at)
-         select 'inc_q' || g, 'proj_bench_query', 'q' || g, 'TypeError', 'Cannot read properties of null (reading ''x' || g || ''')',
-                $2::jsonb, 'src/handlers/orders' || g || '.js', 10 + g % 90, 15, 'handler' || g, $3, $3, $3, 'production',
-                case when g % 10 = 0 then 'resolved' else 'open' end,
-                now() - interval '30 days', now() - interval '30 days', now() - (g || ' seconds')::interval
-           from generate_series(1, $1) g",
+        "with inc as (
+             insert into incidents (incident_id, project_id, fingerprint, error_type, error_message,
+                                    file_path, line_number, column_number, function, commit_sha, first_commit_sha,
+                                    last_commit_sha, environment, status, occurred_at, first_seen_at, last_seen_at)
+             select 'inc_q' || g, 'proj_bench_query', 'q' || g, 'TypeError', 'Cannot read properties of null (reading ''x' || g || ''')',
+                    'src/handlers/orders' || g || '.js', 10 + g % 90, 15, 'handler' || g, $3, $3, $3, 'production',
+                    case when g % 10 = 0 then 'resolved' else 'open' end,
+                    now() - interval '30 days', now() - interval '30 days', now() - (g || ' seconds')::interval
+               from generate_series(1, $1) g
+             returning incident_id)
+         insert into incident_details (incident_id, frames) select incident_id, $2::jsonb from inc",
     )
     .bind(incidents as i32)
     .bind(frames)
@@ -131,13 +134,17 @@ pub async fn query_world(
     .await?;
     // Every incident at the queried commit, most also at older ones.
     sqlx::query(
-        "insert into incident_commits (incident_id, commit_sha, project_id, file_path, line_number, column_number,
-                                       function, frames, first_seen_at, last_seen_at)
-         select 'inc_q' || g, left(encode(sha256(('bench-commit-' || (1000 + c))::bytea), 'hex'), 40), 'proj_bench_query',
-                'src/handlers/orders' || g || '.js', 10 + (g + c) % 90, 15, 'handler' || g, $2::jsonb,
-                now() - interval '30 days', now() - ((g + c * 7) || ' seconds')::interval
-           from generate_series(1, $1) g, generate_series(0, $3 - 1) c
-          where c = 0 or (g + c) % 3 <> 0",
+        "with com as (
+             insert into incident_commits (incident_id, commit_sha, project_id, file_path, line_number, column_number,
+                                           function, first_seen_at, last_seen_at)
+             select 'inc_q' || g, left(encode(sha256(('bench-commit-' || (1000 + c))::bytea), 'hex'), 40), 'proj_bench_query',
+                    'src/handlers/orders' || g || '.js', 10 + (g + c) % 90, 15, 'handler' || g,
+                    now() - interval '30 days', now() - ((g + c * 7) || ' seconds')::interval
+               from generate_series(1, $1) g, generate_series(0, $3 - 1) c
+              where c = 0 or (g + c) % 3 <> 0
+             returning incident_id, commit_sha)
+         insert into incident_commit_frames (incident_id, commit_sha, frames)
+         select incident_id, commit_sha, $2::jsonb from com",
     )
     .bind(incidents as i32)
     .bind(frames)

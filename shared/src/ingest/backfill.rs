@@ -39,15 +39,21 @@ envs as (
     select distinct incident_id, environment from ev where environment is not null
     on conflict do nothing
 ),
+frames as (
+    insert into incident_commit_frames (incident_id, commit_sha, frames)
+    select p.incident_id, p.commit_sha,
+           case when p.loc is null then coalesce(d.frames, '[]'::jsonb) else coalesce(p.loc->'frames', '[]'::jsonb) end
+      from per p left join incident_details d on d.incident_id = p.incident_id
+    on conflict (incident_id, commit_sha) do nothing
+),
 com as (
     insert into incident_commits (incident_id, commit_sha, project_id, file_path, line_number, column_number, function,
-                                  frames, first_seen_at, last_seen_at, occurrence_count)
+                                  first_seen_at, last_seen_at, occurrence_count)
     select p.incident_id, p.commit_sha, i.project_id,
            case when p.loc is null then i.file_path else p.loc->>'file_path' end,
            case when p.loc is null then i.line_number else (p.loc->>'line_number')::int end,
            case when p.loc is null then i.column_number else (p.loc->>'column_number')::int end,
            case when p.loc is null then i.function else p.loc->>'function' end,
-           case when p.loc is null then i.frames else coalesce(p.loc->'frames', '[]'::jsonb) end,
            p.first_seen, p.last_seen, p.n
       from per p join incidents i on i.incident_id = p.incident_id
     on conflict (incident_id, commit_sha) do update

@@ -97,20 +97,28 @@ ev_in as (
     window w as (partition by l.live, l.project_id, l.event_id order by l.ord)
 ),
 created as (
-    insert into incidents (incident_id, project_id, fingerprint, error_type, error_message, stack_trace, frames,
+    insert into incidents (incident_id, project_id, fingerprint, error_type, error_message,
                            file_path, line_number, column_number, function, commit_sha, first_commit_sha,
                            last_commit_sha, deployment_id, environment, level, occurred_at, first_seen_at,
-                           last_seen_at, metadata)
+                           last_seen_at)
     select distinct on (e.project_id, e.fingerprint)
-           e.candidate, e.project_id, e.fingerprint, e.error_type, e.error_message, e.stack_trace, e.frames::jsonb, e.file_path,
+           e.candidate, e.project_id, e.fingerprint, e.error_type, e.error_message, e.file_path,
            e.line_number, e.column_number, e.function, e.commit_sha, e.commit_sha, e.commit_sha,
-           e.deployment_id, e.environment, e.level, e.occurred_at, now(), now(), e.metadata::jsonb
+           e.deployment_id, e.environment, e.level, e.occurred_at, now(), now()
       from ev_in e where e.store and e.known_incident is null
      order by e.project_id, e.fingerprint, e.ord
     -- A concurrent statement that created the same incident first: its row is returned (locked
     -- and left as it was), so the check below can tell whether it carries this statement's id.
     on conflict (project_id, fingerprint) do update set level = incidents.level
     returning incident_id = 'inc_' || left(md5($22 || project_id || ':' || fingerprint), 20) as ours
+),
+details as (
+    -- The documents of a new incident, in their own row: folds rewrite the incident's row.
+    insert into incident_details (incident_id, stack_trace, frames, metadata)
+    select distinct on (e.project_id, e.fingerprint) e.candidate, e.stack_trace, e.frames::jsonb, e.metadata::jsonb
+      from ev_in e where e.store and e.known_incident is null
+     order by e.project_id, e.fingerprint, e.ord
+    on conflict do nothing
 ),
 first_env as (
     -- A new incident's own environment gets its row here; folds then look up only the
@@ -133,11 +141,9 @@ ev as (
       from ev_in e where e.store
      order by e.project_id, e.event_id
 ),
-loc as (
-    insert into incident_commits (incident_id, commit_sha, project_id, file_path, line_number, column_number, function,
-                                  frames, first_seen_at, last_seen_at)
+new_loc as materialized (
     select distinct on (e.incident_id, e.commit_sha) e.incident_id, e.commit_sha, e.project_id, e.file_path, e.line_number,
-           e.column_number, e.function, e.frames::jsonb, now(), now()
+           e.column_number, e.function, e.frames
       from ev_in e
      where e.store and e.commit_sha is not null
        -- An incident always has a row at its `last_commit_sha` (written by the statement that
@@ -146,6 +152,18 @@ loc as (
        and e.known_commit is distinct from e.commit_sha
        and not exists (select 1 from incident_commits c where c.incident_id = e.incident_id and c.commit_sha = e.commit_sha)
      order by e.incident_id, e.commit_sha, e.ord
+),
+loc as (
+    insert into incident_commits (incident_id, commit_sha, project_id, file_path, line_number, column_number, function,
+                                  first_seen_at, last_seen_at)
+    select l.incident_id, l.commit_sha, l.project_id, l.file_path, l.line_number, l.column_number, l.function, now(), now()
+      from new_loc l
+    on conflict (incident_id, commit_sha) do nothing
+),
+loc_frames as (
+    -- The location's frames, in their own row (as the incident's documents).
+    insert into incident_commit_frames (incident_id, commit_sha, frames)
+    select l.incident_id, l.commit_sha, l.frames::jsonb from new_loc l
     on conflict (incident_id, commit_sha) do nothing
 ),
 pend as (
