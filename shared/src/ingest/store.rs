@@ -65,13 +65,15 @@ pub fn incident_id_salt(secret: &crate::config::SecretKey) -> String {
 // known incident never need them parsed.
 const STORE_SQL: &str = r#"
 with input as (
-    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+    -- The documents (stack trace $6, frames $7, metadata $17, payload $21: most of an event's
+    -- bytes) are not in these rows, which every step below copies and sorts: the rows that keep
+    -- them take them from their arrays by position.
+    select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                          $8::text[], $9::int4[], $10::int4[], $11::text[], $12::text[], $13::text[], $14::text[],
-                         $15::text[], $16::timestamptz[], $17::text[], $18::text[], $19::text[], $20::bytea[],
-                         $21::text[])
-        with ordinality as t(key_id, project_id, fingerprint, error_type, error_message, stack_trace, frames,
+                         $15::text[], $16::timestamptz[], $18::text[], $19::text[], $20::bytea[])
+        with ordinality as t(key_id, project_id, fingerprint, error_type, error_message,
                              file_path, line_number, column_number, function, commit_sha, deployment_id, environment,
-                             level, occurred_at, metadata, event_id, release, user_hash, payload, ord)
+                             level, occurred_at, event_id, release, user_hash, ord)
 ),
 keys as (
     select k.key_id, k.project_id from ingest_keys k join projects p on p.project_id = k.project_id
@@ -115,7 +117,8 @@ created as (
 details as (
     -- The documents of a new incident, in their own row: folds rewrite the incident's row.
     insert into incident_details (incident_id, stack_trace, frames, metadata)
-    select distinct on (e.project_id, e.fingerprint) e.candidate, e.stack_trace, e.frames::jsonb, e.metadata::jsonb
+    select distinct on (e.project_id, e.fingerprint) e.candidate, ($6::text[])[e.ord], (($7::text[])[e.ord])::jsonb,
+           (($17::text[])[e.ord])::jsonb
       from ev_in e where e.store and e.known_incident is null
      order by e.project_id, e.fingerprint, e.ord
     on conflict do nothing
@@ -133,17 +136,17 @@ ev as (
     insert into incident_events (project_id, incident_id, event_id, occurred_at, commit_sha, deployment_id,
                                  environment, release, user_hash, payload, pending_location)
     select e.project_id, e.incident_id, e.event_id, e.occurred_at, e.commit_sha, e.deployment_id, e.environment,
-           e.release, e.user_hash, e.payload::jsonb,
+           e.release, e.user_hash, (($21::text[])[e.ord])::jsonb,
            case when e.commit_sha is null and e.deployment_id is not null
                 then jsonb_build_object('file_path', e.file_path, 'line_number', e.line_number,
                                         'column_number', e.column_number, 'function', e.function,
-                                        'frames', e.frames::jsonb) end
+                                        'frames', (($7::text[])[e.ord])::jsonb) end
       from ev_in e where e.store
      order by e.project_id, e.event_id
 ),
 new_loc as materialized (
     select distinct on (e.incident_id, e.commit_sha) e.incident_id, e.commit_sha, e.project_id, e.file_path, e.line_number,
-           e.column_number, e.function, e.frames
+           e.column_number, e.function, ($7::text[])[e.ord] as frames
       from ev_in e
      where e.store and e.commit_sha is not null
        -- An incident always has a row at its `last_commit_sha` (written by the statement that
