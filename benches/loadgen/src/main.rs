@@ -182,6 +182,48 @@ async fn ingest_scenario(
     Ok(s)
 }
 
+/// Runs one pgbench script as a measured phase (after the database is quiet) and prints it.
+async fn pgbench_phase(
+    name: &str,
+    kind: ceiling::Script,
+    path: &str,
+    o: &Opts,
+    cluster: &env::Cluster,
+    pool: &sqlx::PgPool,
+) -> anyhow::Result<ceiling::Ceiling> {
+    let quiet = env::quiesce(pool).await?;
+    if quiet > 0.5 {
+        println!("  (waited {quiet:.1} s for autovacuum to finish)");
+    }
+    let wal = diag::wal(pool).await;
+    let checkpoints = diag::checkpoints(pool).await?;
+    let cpu = diag::Cpu::start();
+    let mut c = ceiling::run(
+        path,
+        cluster.pg.port,
+        "cairn_bench",
+        o.concurrency,
+        o.duration,
+    )?;
+    if matches!(kind, ceiling::Script::Batch) {
+        c.tps *= ceiling::BATCH_EVENTS as f64;
+    }
+    let cpu = cpu.per_event(c.tps * o.duration as f64);
+    let checkpoints = diag::checkpoints(pool).await? - checkpoints;
+    println!(
+        "  {name:<10} {:>9.0} events/s  latency avg {:.2} ms  {cpu}{}",
+        c.tps,
+        c.latency_avg_ms,
+        diag::checkpoint_note(checkpoints)
+    );
+    if let Some(w) = &wal {
+        let events = (c.tps * o.duration as f64) as i64;
+        w.print(pool, events).await;
+        w.print_updates(pool, events).await;
+    }
+    Ok(c)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut o = parse_opts()?;
@@ -266,36 +308,7 @@ async fn main() -> anyhow::Result<()> {
             if matches!(kind, Script::Batch) && !batching {
                 continue;
             }
-            let quiet = env::quiesce(&pool).await?;
-            if quiet > 0.5 {
-                println!("  (waited {quiet:.1} s for autovacuum to finish)");
-            }
-            let wal = diag::wal(&pool).await;
-            let checkpoints = diag::checkpoints(&pool).await?;
-            let cpu = diag::Cpu::start();
-            let mut c = ceiling::run(
-                path,
-                cluster.pg.port,
-                "cairn_bench",
-                o.concurrency,
-                o.duration,
-            )?;
-            if matches!(kind, Script::Batch) {
-                c.tps *= ceiling::BATCH_EVENTS as f64;
-            }
-            let cpu = cpu.per_event(c.tps * o.duration as f64);
-            let checkpoints = diag::checkpoints(&pool).await? - checkpoints;
-            println!(
-                "  {name:<10} {:>9.0} events/s  latency avg {:.2} ms  {cpu}{}",
-                c.tps,
-                c.latency_avg_ms,
-                diag::checkpoint_note(checkpoints)
-            );
-            if let Some(w) = &wal {
-                let events = (c.tps * o.duration as f64) as i64;
-                w.print(&pool, events).await;
-                w.print_updates(&pool, events).await;
-            }
+            let c = pgbench_phase(name, *kind, path, &o, &cluster, &pool).await?;
             match kind {
                 Script::Full => round.ceiling = Some(c),
                 Script::Minimal => round.minimal = Some(c),
@@ -319,6 +332,11 @@ async fn main() -> anyhow::Result<()> {
             let make = scenarios::envelopes(Arc::clone(&projects), tag("envelope"));
             round.envelope = Some(ingest_scenario("envelope", make, &o, &server, &pool).await?);
         }
+        // The ceiling again, on the tables as this round's writes left them (see
+        // `Round::ceiling_tps`).
+        let (name, kind, path) = &scripts[0];
+        round.ceiling_end =
+            Some(pgbench_phase(&format!("{name} (end)"), *kind, path, &o, &cluster, &pool).await?);
         rows.push(Row::Round(Box::new(round)));
     }
 
