@@ -198,9 +198,9 @@ async fn pgbench_phase(
     if quiet > 0.5 {
         println!("  (waited {quiet:.1} s for autovacuum to finish)");
     }
-    // Unmeasured first seconds: the scenarios before it evicted pgbench's tables from the
-    // caches, while each cairn scenario runs on tables the one before it has just used (the
-    // ceiling of a round's end measured 8-14 % below the next round's start, run right after it).
+    // Unmeasured first seconds, as each cairn scenario runs on tables the one before it has
+    // just used, where the scenarios before this phase may have evicted pgbench's tables from
+    // the caches (docs/PERFORMANCE.md: it did not remove the ceiling's spread between runs).
     ceiling::run(
         path,
         cluster.pg.port,

@@ -76,10 +76,8 @@ pub struct Round {
 
 impl Round {
     /// The round's ratio basis: the mean of the ceilings measured before and after its
-    /// scenarios (the start one alone if there is no end one). Every pgbench script costs more
-    /// per event once a round's writes have grown the tables (in 8 runs of 2 rounds, each
-    /// second round's ceiling measured 1-38 % below the first's), so the ceiling of the start
-    /// alone was measured on smaller tables than any scenario it was compared with.
+    /// scenarios (the start one alone if there is no end one), so that the tables the
+    /// scenarios wrote to, of sizes in between, are the ones the ceiling was measured on.
     pub fn ceiling_tps(&self) -> Option<f64> {
         let start = self.ceiling?.tps;
         Some(match self.ceiling_end {
