@@ -49,15 +49,16 @@ pub fn event_from_json(bytes: &[u8]) -> Result<ErrorEvent, SentryError> {
         });
     }
     match parse_bounded(bytes)? {
-        Value::Object(map) => Ok(map_event(map)),
+        Value::Object(map) => Ok(map_event(map, bytes)),
         _ => Err(SentryError::InvalidEvent(
             "event is not a json object".into(),
         )),
     }
 }
 
-/// The mapping proper; `payload` gets the trimmed document.
-fn map_event(event: Map<String, Value>) -> ErrorEvent {
+/// The mapping proper; `payload` gets the trimmed document (or `sent`, the event's JSON as
+/// sent, when trimming changes nothing: see [`stored`]).
+fn map_event(event: Map<String, Value>, sent: &[u8]) -> ErrorEvent {
     let exceptions = exception_values(event.get("exception"));
     let raised = exceptions.last().copied();
     let error_type = raised.and_then(|e| str_field(e.get("type"), FIELD_MAX));
@@ -96,7 +97,7 @@ fn map_event(event: Map<String, Value>) -> ErrorEvent {
         tags,
         metadata,
         platform: str_field(event.get("platform"), FIELD_MAX),
-        payload: stored(event),
+        payload: stored(event, sent),
     }
 }
 

@@ -74,11 +74,22 @@ pub(super) fn thread_values(value: Option<&Value>) -> Vec<&Map<String, Value>> {
     }
 }
 
-/// The payload to store for `event`: [`trim`]med, with NULs removed (`jsonb` refuses them). The
-/// common case, a document within [`PAYLOAD_MAX`], is serialised once, here, and stored as that
-/// text; only a larger one is shrunk section by section as a document.
-pub(super) fn stored(event: Map<String, Value>) -> Payload {
-    let mut doc = Value::Object(always(event));
+/// The payload to store for `event`, parsed from `sent` (the event's JSON as the SDK sent it):
+/// [`trim`]med, with NULs removed (`jsonb` refuses them). When trimming leaves the event as it
+/// was and `sent` is within [`PAYLOAD_MAX`] and storable as it is
+/// ([`crate::event::storable_as_sent`]: no `\u` escape, so no NUL either), `sent` itself is the
+/// payload, as for native events. Otherwise a document within [`PAYLOAD_MAX`] is serialised
+/// once, here, and stored as that text; only a larger one is shrunk section by section.
+pub(super) fn stored(event: Map<String, Value>, sent: &[u8]) -> Payload {
+    let (event, trimmed) = always_tracked(event);
+    if !trimmed {
+        if let Ok(text) = std::str::from_utf8(sent) {
+            if text.len() <= PAYLOAD_MAX && crate::event::storable_as_sent(text) {
+                return Payload::Text(text.to_owned());
+            }
+        }
+    }
+    let mut doc = Value::Object(event);
     crate::ingest::prepare::clean_json(&mut doc);
     let Value::Object(event) = doc else {
         unreachable!("cleaning keeps an object an object")
@@ -96,20 +107,27 @@ pub(super) fn trim(event: Map<String, Value>) -> Value {
 }
 
 /// What is always dropped or cut.
-fn always(mut event: Map<String, Value>) -> Map<String, Value> {
-    event.remove("debug_meta");
-    event.values_mut().for_each(scrub_keys);
-    keep_last_breadcrumbs(&mut event);
+#[cfg(test)]
+fn always(event: Map<String, Value>) -> Map<String, Value> {
+    always_tracked(event).0
+}
+
+/// What is always dropped or cut, and whether anything was.
+fn always_tracked(mut event: Map<String, Value>) -> (Map<String, Value>, bool) {
+    let mut trimmed = event.remove("debug_meta").is_some();
+    event.values_mut().for_each(|v| trimmed |= scrub_keys(v));
+    trimmed |= keep_last_breadcrumbs(&mut event);
     for_each_stacktrace(&mut event, &mut |stacktrace| {
         if let Some(Value::Array(frames)) = stacktrace.get_mut("frames") {
             let excess = frames.len().saturating_sub(MAX_FRAMES);
+            trimmed |= excess > 0;
             frames.drain(..excess);
             for frame in frames.iter_mut().filter_map(Value::as_object_mut) {
-                frame.remove("vars");
+                trimmed |= frame.remove("vars").is_some();
             }
         }
     });
-    event
+    (event, trimmed)
 }
 
 /// Sections dropped while the document is over [`PAYLOAD_MAX`].
@@ -178,12 +196,16 @@ fn last_resort(event: &Map<String, Value>) -> Value {
 
 /// Replaces cairn ingest keys (`cairn_ik_…`) in every string with `cairn_ik_[Filtered]`: SDKs
 /// echo the DSN (Python's `extra.sys.argv`, request URLs), and keys are only stored hashed.
-fn scrub_keys(value: &mut Value) {
+/// Returns whether a string held a key prefix (and was rewritten).
+fn scrub_keys(value: &mut Value) -> bool {
     match value {
-        Value::String(s) if s.contains(KEY_PREFIX) => *s = scrub_str(s),
-        Value::Array(list) => list.iter_mut().for_each(scrub_keys),
-        Value::Object(map) => map.values_mut().for_each(scrub_keys),
-        _ => {}
+        Value::String(s) if s.contains(KEY_PREFIX) => {
+            *s = scrub_str(s);
+            true
+        }
+        Value::Array(list) => list.iter_mut().fold(false, |hit, v| scrub_keys(v) | hit),
+        Value::Object(map) => map.values_mut().fold(false, |hit, v| scrub_keys(v) | hit),
+        _ => false,
     }
 }
 
@@ -208,17 +230,18 @@ fn scrub_str(s: &str) -> String {
 }
 
 /// Keeps the newest breadcrumbs (`{"values": [...]}` or a bare array).
-fn keep_last_breadcrumbs(event: &mut Map<String, Value>) {
+fn keep_last_breadcrumbs(event: &mut Map<String, Value>) -> bool {
     let list = match event.get_mut("breadcrumbs") {
         Some(Value::Object(map)) => match map.get_mut("values") {
             Some(Value::Array(list)) => list,
-            _ => return,
+            _ => return false,
         },
         Some(Value::Array(list)) => list,
-        _ => return,
+        _ => return false,
     };
     let excess = list.len().saturating_sub(BREADCRUMBS_KEPT);
     list.drain(..excess);
+    excess > 0
 }
 
 /// Calls `f` on every stack trace object: exceptions' `stacktrace` and `raw_stacktrace`,

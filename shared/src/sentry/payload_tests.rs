@@ -108,7 +108,8 @@ fn the_stored_payload_is_the_trimmed_document_serialised_once_without_nuls() {
     }));
     let mut expected = trim(small.clone());
     crate::ingest::prepare::clean_json(&mut expected);
-    match stored(small) {
+    let sent = serde_json::to_vec(&small).unwrap();
+    match stored(small, &sent) {
         Payload::Text(text) => {
             assert!(!text.contains("\\u0000"), "{text}");
             assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected);
@@ -117,8 +118,48 @@ fn the_stored_payload_is_the_trimmed_document_serialised_once_without_nuls() {
     }
     // Over the limit: shrunk as a document, exactly as `trim` does.
     let big = obj(json!({"event_id": "e1", "extra": {"blob": "x".repeat(PAYLOAD_MAX)}}));
-    let shrunk = stored(big.clone());
+    let shrunk = stored(big.clone(), &serde_json::to_vec(&big).unwrap());
     assert!(matches!(shrunk, Payload::Parsed(_)));
     assert_eq!(shrunk.to_value(), trim(big));
     assert!(shrunk.to_value().get("extra").is_none());
+}
+
+#[test]
+fn an_event_that_trimming_leaves_as_it_was_is_stored_as_sent() {
+    let sent = r#"{"event_id": "e1", "level": "error", "n": 1.10,
+        "exception": {"values": [{"type": "E", "stacktrace": {"frames": [{"lineno": 1}]}}]},
+        "breadcrumbs": [{"message": "one"}], "extra": {"path": "a\/b\nc"}}"#;
+    let event = obj(serde_json::from_str(sent).unwrap());
+    match stored(event.clone(), sent.as_bytes()) {
+        Payload::Text(text) => assert_eq!(text, sent),
+        other => panic!("stored as sent: {other:?}"),
+    }
+    // Anything trimming changes, or text jsonb would not keep as it is, goes the long way: the
+    // trimmed document, serialised.
+    let crumbs: Vec<Value> = (0..21).map(|i| json!({"message": i})).collect();
+    let cases = [
+        json!({"event_id": "e1", "debug_meta": {}}).to_string(),
+        json!({"event_id": "e1", "extra": {"dsn": "cairn_ik_abc123"}}).to_string(),
+        json!({"event_id": "e1", "breadcrumbs": crumbs}).to_string(),
+        json!({"event_id": "e1", "stacktrace": {"frames": [{"lineno": 1, "vars": {"x": 1}}]}})
+            .to_string(),
+        r#"{"event_id": "e1", "message": "caf\u00e9"}"#.to_owned(),
+        r#"{"event_id": "e1", "n": 1e3}"#.to_owned(),
+    ];
+    for sent in cases {
+        let event = obj(serde_json::from_str(&sent).unwrap());
+        let mut expected = trim(event.clone());
+        crate::ingest::prepare::clean_json(&mut expected);
+        match stored(event, sent.as_bytes()) {
+            Payload::Text(text) => {
+                assert_ne!(text, sent);
+                assert_eq!(
+                    serde_json::from_str::<Value>(&text).unwrap(),
+                    expected,
+                    "{sent}"
+                );
+            }
+            other => panic!("{sent}: a small payload is stored as text: {other:?}"),
+        }
+    }
 }
