@@ -164,44 +164,36 @@ pub fn print(rows: &[Row]) {
             median(ceilings),
             "1.00 × ceiling"
         );
+        // The ceiling's two measurements (when the run made both), then the references, with
+        // their ratio to it.
+        let bracketed = rounds.iter().any(|r| r.ceiling_end.is_some());
         type Reference = fn(&Round) -> Option<Ceiling>;
-        let at: [(&str, Reference); 2] = [
-            ("  round start", |r| r.ceiling),
-            ("  round end", |r| r.ceiling_end),
+        let references: [(&str, Reference, bool); 4] = [
+            ("  round start", |r| r.ceiling, false),
+            ("  round end", |r| r.ceiling_end, false),
+            ("pgbench minimal", |r| r.minimal, true),
+            ("pgbench batch", |r| r.batch, true),
         ];
-        for (name, pick) in at {
+        for (name, pick, with_ratio) in references {
             let tps: Vec<f64> = rounds
                 .iter()
                 .filter_map(|r| pick(r).map(|c| c.tps))
                 .collect();
-            if !tps.is_empty() && rounds.iter().any(|r| r.ceiling_end.is_some()) {
-                println!(
-                    "| {name:<15} | {:>9.0} | {:>17} |      - |      - |      - |      - |    - |    - |        - |      - |",
-                    median(tps),
-                    "-"
-                );
-            }
-        }
-        let references: [(&str, Reference); 2] = [
-            ("pgbench minimal", |r| r.minimal),
-            ("pgbench batch", |r| r.batch),
-        ];
-        for (name, pick) in references {
-            let tps: Vec<f64> = rounds
-                .iter()
-                .filter_map(|r| pick(r).map(|c| c.tps))
-                .collect();
-            if tps.is_empty() {
+            if tps.is_empty() || !(with_ratio || bracketed) {
                 continue;
             }
-            let ratio: Vec<f64> = rounds
-                .iter()
-                .filter_map(|r| Some(pick(r)?.tps / r.ceiling_tps()?))
-                .collect();
-            println!(
-                "| {name:<15} | {:>9.0} | {:>17} |      - |      - |      - |      - |    - |    - |        - |      - |",
-                median(tps),
+            let ratio = if with_ratio {
+                let ratio: Vec<f64> = rounds
+                    .iter()
+                    .filter_map(|r| Some(pick(r)?.tps / r.ceiling_tps()?))
+                    .collect();
                 format!("{:.2} × ceiling", median(ratio))
+            } else {
+                "-".to_owned()
+            };
+            println!(
+                "| {name:<15} | {:>9.0} | {ratio:>17} |      - |      - |      - |      - |    - |    - |        - |      - |",
+                median(tps),
             );
         }
         type Pick = fn(&Round) -> Option<&Sample>;
