@@ -21,31 +21,8 @@ pub(super) fn parse_bounded(bytes: &[u8]) -> Result<Value, SentryError> {
 /// Counts `[`/`{` nesting outside JSON strings; deeper than `limit` is [`SentryError::TooDeep`].
 /// Malformed JSON is left for the real parser to report.
 pub(super) fn check_depth(bytes: &[u8], limit: usize) -> Result<(), SentryError> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return Err(SentryError::TooDeep { limit });
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+    if crate::http::json_depth_exceeds(bytes, limit) {
+        return Err(SentryError::TooDeep { limit });
     }
     Ok(())
 }
