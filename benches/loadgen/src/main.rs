@@ -127,7 +127,7 @@ async fn ingest_scenario(
     let waits = diag::waits(pool);
     let wal = diag::wal(pool).await;
     let checkpoints = diag::checkpoints(pool).await?;
-    let cpu = diag::Cpu::start();
+    let cpu = diag::Cpu::start_with_server(server.pid());
     let out = load::run(
         &server.addr,
         o.concurrency,

@@ -145,6 +145,33 @@ fn summary(name: &str, samples: &[&Sample], ratio: Option<(f64, &str)>, query: b
     );
 }
 
+/// The batched scenarios against pgbench batch (the same writes, 100 events per transaction, in
+/// pure SQL: no server, no parsing, no deduplication), median of each round's own ratio: how
+/// far cairn is from what batching alone gives on this machine, whatever the ceiling measured.
+fn print_against_batch(rounds: &[&Round]) {
+    type Pick = fn(&Round) -> Option<&Sample>;
+    let scen: [(&str, Pick); 2] = [
+        ("arrays", |r| r.batched.as_ref()),
+        ("envelopes", |r| r.envelope.as_ref()),
+    ];
+    let parts: Vec<String> = scen
+        .iter()
+        .filter_map(|(name, pick)| {
+            let r: Vec<f64> = rounds
+                .iter()
+                .filter_map(|r| Some(pick(r)?.events_per_s / r.batch?.tps))
+                .collect();
+            (!r.is_empty()).then(|| format!("{name} {:.2} ×", median(r)))
+        })
+        .collect();
+    if !parts.is_empty() {
+        println!(
+            "(batched against pgbench batch, median of the rounds: {})",
+            parts.join(", ")
+        );
+    }
+}
+
 /// Prints the medians over rounds, each scenario as a ratio of the same round's reference.
 pub fn print(rows: &[Row]) {
     println!();
@@ -249,4 +276,5 @@ pub fn print(rows: &[Row]) {
     if !queries.is_empty() {
         println!("(query rows: the events/s column is queries/s)");
     }
+    print_against_batch(&rounds);
 }
