@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::json::{check_depth, str_field, timestamp, FIELD_MAX};
+use super::view::Scalar;
 use super::{SentryError, MAX_ITEMS, MAX_JSON_DEPTH};
 
 /// A parsed envelope borrowing its payloads from the body.
@@ -101,7 +102,7 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, SentryError> {
         };
         items.push(Item {
             ty,
-            content_type: str_field(item_header.get("content_type"), FIELD_MAX),
+            content_type: str_field(&Scalar::of(item_header.get("content_type")), FIELD_MAX),
             payload,
         });
         pos = next;
@@ -185,15 +186,15 @@ fn json_object(
 /// The fields cairn reads from an envelope header; wrongly typed fields are ignored.
 fn envelope_header(map: &Map<String, Value>) -> EnvelopeHeader {
     EnvelopeHeader {
-        event_id: str_field(map.get("event_id"), FIELD_MAX),
-        dsn: str_field(map.get("dsn"), FIELD_MAX),
-        sent_at: timestamp(map.get("sent_at")),
+        event_id: str_field(&Scalar::of(map.get("event_id")), FIELD_MAX),
+        dsn: str_field(&Scalar::of(map.get("dsn")), FIELD_MAX),
+        sent_at: timestamp(&Scalar::of(map.get("sent_at"))),
         sdk: map
             .get("sdk")
             .and_then(Value::as_object)
             .map(|sdk| SdkInfo {
-                name: str_field(sdk.get("name"), FIELD_MAX),
-                version: str_field(sdk.get("version"), FIELD_MAX),
+                name: str_field(&Scalar::of(sdk.get("name")), FIELD_MAX),
+                version: str_field(&Scalar::of(sdk.get("version")), FIELD_MAX),
             }),
     }
 }

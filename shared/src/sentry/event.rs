@@ -23,11 +23,12 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::json::{
-    as_u32, parse_bounded, scalar_text, str_field, timestamp, truncate, FIELD_MAX, MESSAGE_MAX,
+    as_u32, check_depth, scalar_text, str_field, timestamp, truncate, FIELD_MAX, MESSAGE_MAX,
 };
-use super::payload::{exception_values, stored, thread_values};
-use super::{SentryError, MAX_EVENT_BYTES, MAX_FRAMES};
-use crate::event::{ErrorEvent, Frame};
+use super::payload::{stored, unchanged_by_trimming};
+use super::view::{self, Exception, Message, Scalar, Shape, Stacktrace, Tags, Thread};
+use super::{SentryError, MAX_EVENT_BYTES, MAX_FRAMES, MAX_JSON_DEPTH};
+use crate::event::{ErrorEvent, Frame, Payload};
 
 /// The `error_message` of an event that carries no text at all.
 pub const NO_MESSAGE: &str = "<no message>";
@@ -39,6 +40,10 @@ const MAX_FINGERPRINT: usize = 50;
 
 /// Maps one Sentry event JSON document to an [`ErrorEvent`].
 ///
+/// The fields are read straight from the text ([`view`]); a document is built only when the
+/// payload must be trimmed, or when an object repeats a key (then the event is read again from
+/// its document serialised once, which keeps the last value of each key, as a document does).
+///
 /// Errors: [`SentryError::EventTooLarge`] over [`MAX_EVENT_BYTES`], [`SentryError::TooDeep`]
 /// (checked before parsing), [`SentryError::InvalidJson`], and [`SentryError::InvalidEvent`] for
 /// JSON that is not an object. Wrongly typed fields are ignored, never an error.
@@ -48,40 +53,62 @@ pub fn event_from_json(bytes: &[u8]) -> Result<ErrorEvent, SentryError> {
             limit: MAX_EVENT_BYTES,
         });
     }
-    match parse_bounded(bytes)? {
-        Value::Object(map) => Ok(map_event(map, bytes)),
-        _ => Err(SentryError::InvalidEvent(
+    check_depth(bytes, MAX_JSON_DEPTH)?;
+    if let Ok(event) = view::read(bytes) {
+        let mut mapped = map_event(&event);
+        mapped.payload = match std::str::from_utf8(bytes) {
+            Ok(text) if unchanged_by_trimming(&event, text) => Payload::Text(text.to_owned()),
+            _ => stored(document(bytes)?, bytes),
+        };
+        return Ok(mapped);
+    }
+    // Invalid JSON, not an object, or a key repeated: the document tells which.
+    let event = document(bytes)?;
+    let canonical = serde_json::to_vec(&event)
+        .map_err(|e| SentryError::InvalidEvent(format!("event cannot be read: {e}")))?;
+    let read = view::read(&canonical)
+        .map_err(|e| SentryError::InvalidEvent(format!("event cannot be read: {e}")))?;
+    let mut mapped = map_event(&read);
+    mapped.payload = stored(event, bytes);
+    Ok(mapped)
+}
+
+/// The event as a document (its JSON object).
+fn document(bytes: &[u8]) -> Result<Map<String, Value>, SentryError> {
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(SentryError::InvalidEvent(
             "event is not a json object".into(),
         )),
+        Err(e) => Err(SentryError::InvalidJson(e.to_string())),
     }
 }
 
-/// The mapping proper; `payload` gets the trimmed document (or `sent`, the event's JSON as
-/// sent, when trimming changes nothing: see [`stored`]).
-fn map_event(event: Map<String, Value>, sent: &[u8]) -> ErrorEvent {
-    let exceptions = exception_values(event.get("exception"));
+/// The mapping proper; the payload is left for the caller.
+fn map_event(event: &view::Event<'_>) -> ErrorEvent {
+    let exceptions = exception_values(&event.exception);
     let raised = exceptions.last().copied();
-    let error_type = raised.and_then(|e| str_field(e.get("type"), FIELD_MAX));
+    let error_type = raised.and_then(|e| str_field(&e.ty, FIELD_MAX));
     let error_message = raised
-        .and_then(|e| str_field(e.get("value"), MESSAGE_MAX))
-        .or_else(|| message_text(&event))
+        .and_then(|e| str_field(&e.value, MESSAGE_MAX))
+        .or_else(|| message_text(event))
         .unwrap_or_else(|| NO_MESSAGE.to_owned());
 
     let frames = raised
-        .map(|e| frames_of(e.get("stacktrace")))
+        .map(|e| frames_of(&e.stacktrace))
         .filter(|f| !f.is_empty())
-        .or_else(|| thread_frames(&event, raised.and_then(|e| e.get("thread_id"))))
-        .unwrap_or_else(|| frames_of(event.get("stacktrace")));
+        .or_else(|| thread_frames(&event.threads, raised.map(|e| &e.thread_id)))
+        .unwrap_or_else(|| frames_of(&event.stacktrace));
 
-    let tags = tags_of(event.get("tags"));
+    let tags = tags_of(&event.tags);
     let tag = |name: &str| tags.get(name).filter(|v| !v.trim().is_empty()).cloned();
-    let release = str_field(event.get("release"), FIELD_MAX);
+    let release = str_field(&event.release, FIELD_MAX);
     let commit_sha = tag("commit_sha").or_else(|| release.as_deref().and_then(commit_from_release));
     let deployment_id = tag("vercel.deployment_id").or_else(|| tag("deployment_id"));
 
-    let metadata = metadata_of(&event, raised);
+    let metadata = metadata_of(event, raised);
     ErrorEvent {
-        event_id: str_field(event.get("event_id"), FIELD_MAX),
+        event_id: str_field(&event.event_id, FIELD_MAX),
         error_type,
         error_message,
         stack_trace: None,
@@ -89,79 +116,122 @@ fn map_event(event: Map<String, Value>, sent: &[u8]) -> ErrorEvent {
         commit_sha,
         release,
         deployment_id,
-        environment: str_field(event.get("environment"), FIELD_MAX),
-        occurred_at: timestamp(event.get("timestamp")),
-        user_id: user_id_of(event.get("user")),
-        fingerprint: fingerprint_of(event.get("fingerprint")),
-        level: str_field(event.get("level"), FIELD_MAX).map(|l| normalise_level(&l)),
+        environment: str_field(&event.environment, FIELD_MAX),
+        occurred_at: timestamp(&event.timestamp),
+        user_id: user_id_of(&event.user),
+        fingerprint: fingerprint_of(&event.fingerprint),
+        level: str_field(&event.level, FIELD_MAX).map(|l| normalise_level(&l)),
         tags,
         metadata,
-        platform: str_field(event.get("platform"), FIELD_MAX),
-        payload: stored(event, sent),
+        platform: str_field(&event.platform, FIELD_MAX),
+        payload: Payload::default(),
+    }
+}
+
+/// The objects of the `exception` interface: `{"values": [...]}`, a bare array, or a single
+/// exception object (one with a `type` or `value`).
+pub(super) fn exception_values<'e, 'a>(
+    exception: &'e Shape<'a, Exception<'a>>,
+) -> Vec<&'e Exception<'a>> {
+    match exception {
+        Shape::Map(e) => match &e.values.0 {
+            Some(values) => values
+                .as_seq()
+                .map(|l| l.iter().collect())
+                .unwrap_or_default(),
+            None if !e.ty.is_absent() || !e.value.is_absent() => vec![e],
+            None => Vec::new(),
+        },
+        Shape::Seq(list, _) => list.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The thread objects of `threads` (`{"values": [...]}` or a bare array).
+fn thread_values<'e, 'a>(threads: &'e Shape<'a, Thread<'a>>) -> Vec<&'e Thread<'a>> {
+    match threads {
+        Shape::Map(t) => t
+            .values
+            .0
+            .as_deref()
+            .and_then(Shape::as_seq)
+            .map(|l| l.iter().collect())
+            .unwrap_or_default(),
+        Shape::Seq(list, _) => list.iter().collect(),
+        _ => Vec::new(),
     }
 }
 
 /// The text of `logentry`, else `message`: a string, or an object's `formatted` or `message`.
-fn message_text(event: &Map<String, Value>) -> Option<String> {
-    ["logentry", "message"]
-        .iter()
-        .find_map(|key| match event.get(*key)? {
-            text @ Value::String(_) => str_field(Some(text), MESSAGE_MAX),
-            Value::Object(entry) => str_field(entry.get("formatted"), MESSAGE_MAX)
-                .or_else(|| str_field(entry.get("message"), MESSAGE_MAX)),
+fn message_text(event: &view::Event<'_>) -> Option<String> {
+    [&event.logentry, &event.message]
+        .into_iter()
+        .find_map(|entry: &Shape<'_, Message<'_>>| match entry {
+            Shape::Scalar(text @ Scalar::Str(_)) => str_field(text, MESSAGE_MAX),
+            Shape::Map(entry) => str_field(&entry.formatted, MESSAGE_MAX)
+                .or_else(|| str_field(&entry.message, MESSAGE_MAX)),
             _ => None,
         })
 }
 
 /// The frames of a `stacktrace` object, oldest first, the newest [`MAX_FRAMES`] of them.
-fn frames_of(stacktrace: Option<&Value>) -> Vec<Frame> {
-    let Some(frames) = stacktrace
-        .and_then(|s| s.get("frames"))
-        .and_then(Value::as_array)
-    else {
+fn frames_of(stacktrace: &Shape<'_, Stacktrace<'_>>) -> Vec<Frame> {
+    let Some(frames) = stacktrace.as_map().and_then(|s| s.frames.as_seq()) else {
         return Vec::new();
     };
-    let frames: Vec<&Map<String, Value>> = frames.iter().filter_map(Value::as_object).collect();
     let skip = frames.len().saturating_sub(MAX_FRAMES);
-    frames.into_iter().skip(skip).map(frame_of).collect()
+    frames.iter().skip(skip).map(frame_of).collect()
 }
 
 /// One frame: `abs_path` preferred over `filename`.
-fn frame_of(frame: &Map<String, Value>) -> Frame {
+fn frame_of(frame: &view::Frame<'_>) -> Frame {
     Frame {
-        file_path: str_field(frame.get("abs_path"), FIELD_MAX)
-            .or_else(|| str_field(frame.get("filename"), FIELD_MAX)),
-        module: str_field(frame.get("module"), FIELD_MAX),
-        function: str_field(frame.get("function"), FIELD_MAX),
-        line_number: as_u32(frame.get("lineno")),
-        column_number: as_u32(frame.get("colno")),
-        in_app: frame.get("in_app").and_then(Value::as_bool),
+        file_path: str_field(&frame.abs_path, FIELD_MAX)
+            .or_else(|| str_field(&frame.filename, FIELD_MAX)),
+        module: str_field(&frame.module, FIELD_MAX),
+        function: str_field(&frame.function, FIELD_MAX),
+        line_number: as_u32(&frame.lineno),
+        column_number: as_u32(&frame.colno),
+        in_app: frame.in_app.as_bool(),
     }
 }
 
 /// Frames of the crashed thread, else the current one, else the exception's, else the first
 /// thread that has any; `None` when no thread has frames.
-fn thread_frames(event: &Map<String, Value>, thread_id: Option<&Value>) -> Option<Vec<Frame>> {
-    let threads = thread_values(event.get("threads"));
-    let flag = |name: &str| {
+fn thread_frames(
+    threads: &Shape<'_, Thread<'_>>,
+    thread_id: Option<&Scalar<'_>>,
+) -> Option<Vec<Frame>> {
+    let threads = thread_values(threads);
+    let flagged = |flag: &str| {
         threads
             .iter()
-            .find(|t| t.get(name).and_then(Value::as_bool) == Some(true))
+            .find(|t| {
+                let value = if flag == "crashed" {
+                    &t.crashed
+                } else {
+                    &t.current
+                };
+                value.as_bool() == Some(true)
+            })
             .copied()
     };
-    let by_id = thread_id.and_then(|id| threads.iter().find(|t| t.get("id") == Some(id)).copied());
-    [flag("crashed"), flag("current"), by_id]
+    let by_id = thread_id
+        .filter(|id| !id.is_absent())
+        .and_then(|id| threads.iter().find(|t| t.id.same(id)).copied());
+    [flagged("crashed"), flagged("current"), by_id]
         .into_iter()
         .flatten()
         .chain(threads.iter().copied())
-        .map(|t| frames_of(t.get("stacktrace")))
+        .map(|t| frames_of(&t.stacktrace))
         .find(|f| !f.is_empty())
 }
 
-/// Tags from an object (`{"k": "v"}`) or an array of `[k, v]` pairs; scalar values as text.
-fn tags_of(tags: Option<&Value>) -> BTreeMap<String, String> {
+/// Tags from an object (`{"k": "v"}`, the last of a repeated key, in key order) or an array of
+/// `[k, v]` pairs; scalar values as text.
+fn tags_of(tags: &Tags<'_>) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
-    let mut insert = |key: &str, value: &Value| {
+    let mut insert = |key: &str, value: &Scalar<'_>| {
         if out.len() < MAX_TAGS && !key.trim().is_empty() {
             if let Some(value) = scalar_text(value, FIELD_MAX) {
                 out.insert(truncate(key, FIELD_MAX), value);
@@ -169,15 +239,16 @@ fn tags_of(tags: Option<&Value>) -> BTreeMap<String, String> {
         }
     };
     match tags {
-        Some(Value::Object(map)) => map.iter().for_each(|(k, v)| insert(k, v)),
-        Some(Value::Array(list)) => {
-            for pair in list {
-                if let Some([Value::String(k), v]) = pair.as_array().map(Vec::as_slice) {
-                    insert(k, v);
-                }
-            }
+        Tags::Map(entries) => {
+            let entries: BTreeMap<&str, &Scalar<'_>> =
+                entries.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+            entries.into_iter().for_each(|(k, v)| insert(k, v));
         }
-        _ => {}
+        Tags::Pairs(pairs) => pairs
+            .iter()
+            .flatten()
+            .for_each(|(k, v)| insert(k.as_ref(), v)),
+        Tags::Other => {}
     }
     out
 }
@@ -203,19 +274,22 @@ fn is_sha(s: &str) -> bool {
 }
 
 /// `user.id`, else `user.email`, else `user.ip_address` (not `{{auto}}`).
-fn user_id_of(user: Option<&Value>) -> Option<String> {
-    let user = user?.as_object()?;
-    ["id", "email", "ip_address"].iter().find_map(|key| {
-        let text = scalar_text(user.get(*key)?, FIELD_MAX)?;
-        let placeholder = text.trim().is_empty() || text.trim() == "{{auto}}";
-        (!placeholder).then_some(text)
-    })
+fn user_id_of(user: &Shape<'_, view::User<'_>>) -> Option<String> {
+    let user = user.as_map()?;
+    [&user.id, &user.email, &user.ip_address]
+        .into_iter()
+        .find_map(|value| {
+            let text = scalar_text(value, FIELD_MAX)?;
+            let placeholder = text.trim().is_empty() || text.trim() == "{{auto}}";
+            (!placeholder).then_some(text)
+        })
 }
 
 /// `fingerprint`: strings as sent (`{{ default }}` included), numbers and booleans as text.
-fn fingerprint_of(fingerprint: Option<&Value>) -> Option<Vec<String>> {
-    let parts: Vec<String> = fingerprint?
-        .as_array()?
+fn fingerprint_of(fingerprint: &view::Scalars<'_>) -> Option<Vec<String>> {
+    let parts: Vec<String> = fingerprint
+        .0
+        .as_ref()?
         .iter()
         .filter_map(|part| scalar_text(part, FIELD_MAX))
         .take(MAX_FINGERPRINT)
@@ -234,30 +308,31 @@ fn normalise_level(level: &str) -> String {
 
 /// Small facts worth keeping outside the payload: SDK, server, logger, transaction, and how the
 /// raised exception was captured.
-fn metadata_of(event: &Map<String, Value>, raised: Option<&Map<String, Value>>) -> Value {
+fn metadata_of(event: &view::Event<'_>, raised: Option<&Exception<'_>>) -> Value {
     let mut meta = Map::new();
-    if let Some(sdk) = event.get("sdk").and_then(Value::as_object) {
+    if let Some(sdk) = event.sdk.as_map() {
         let mut info = Map::new();
-        for key in ["name", "version"] {
-            if let Some(v) = str_field(sdk.get(key), FIELD_MAX) {
+        for (key, value) in [("name", &sdk.name), ("version", &sdk.version)] {
+            if let Some(v) = str_field(value, FIELD_MAX) {
                 info.insert(key.to_owned(), Value::String(v));
             }
         }
         meta.insert("sdk".to_owned(), Value::Object(info));
     }
-    for key in ["server_name", "logger", "transaction"] {
-        if let Some(v) = str_field(event.get(key), FIELD_MAX) {
+    for (key, value) in [
+        ("server_name", &event.server_name),
+        ("logger", &event.logger),
+        ("transaction", &event.transaction),
+    ] {
+        if let Some(v) = str_field(value, FIELD_MAX) {
             meta.insert(key.to_owned(), Value::String(v));
         }
     }
-    if let Some(mechanism) = raised
-        .and_then(|e| e.get("mechanism"))
-        .and_then(Value::as_object)
-    {
-        if let Some(handled) = mechanism.get("handled").and_then(Value::as_bool) {
+    if let Some(mechanism) = raised.and_then(|e| e.mechanism.as_map()) {
+        if let Some(handled) = mechanism.handled.as_bool() {
             meta.insert("handled".to_owned(), Value::Bool(handled));
         }
-        if let Some(ty) = str_field(mechanism.get("type"), FIELD_MAX) {
+        if let Some(ty) = str_field(&mechanism.ty, FIELD_MAX) {
             meta.insert("mechanism".to_owned(), Value::String(ty));
         }
     }

@@ -474,3 +474,59 @@ fn refuses_bad_documents() {
     )
     .is_ok());
 }
+
+#[test]
+fn a_repeated_key_reads_as_its_last_value_as_in_a_document() {
+    // serde's derive refuses a repeated field: the event is read again from its document.
+    let text = r#"{"level": "info", "level": "error", "environment": "staging",
+        "exception": {"values": [{"type": "A", "value": "first", "type": "B",
+            "stacktrace": {"frames": [{"function": "f", "lineno": 1, "lineno": 7}]}}]},
+        "tags": {"k": "1", "k": "2"}, "extra": {"x": 1, "x": 2}}"#;
+    let event = event_from_json(text.as_bytes()).unwrap();
+    assert_eq!(event.level.as_deref(), Some("error"));
+    assert_eq!(event.error_type.as_deref(), Some("B"));
+    assert_eq!(event.error_message, "first");
+    assert_eq!(event.frames.len(), 1);
+    assert_eq!(event.frames[0].line_number, Some(7));
+    assert_eq!(event.tags.get("k").map(String::as_str), Some("2"));
+    assert_eq!(event.environment.as_deref(), Some("staging"));
+    // Trimming changes nothing here: the text is kept as sent (jsonb keeps the last value).
+    assert_eq!(event.payload, Payload::Text(text.to_owned()));
+}
+
+#[test]
+fn the_payload_is_the_text_as_sent_unless_trimming_changes_it() {
+    let text = r#"{"event_id": "e1", "n": 1.10, "exception": {"values": [{"type": "E", "value": "v"}]},
+        "contexts": {"os": {"name": "Linux"}}, "breadcrumbs": [{"message": "one"}]}"#;
+    let event = event_from_json(text.as_bytes()).unwrap();
+    assert_eq!(event.payload, Payload::Text(text.to_owned()));
+    assert_eq!(event.error_type.as_deref(), Some("E"));
+    // `debug_meta` is dropped: the long way, a trimmed document.
+    let text = r#"{"event_id": "e1", "debug_meta": {"images": []}, "exception": {"type": "E"}}"#;
+    let event = event_from_json(text.as_bytes()).unwrap();
+    match event.payload {
+        Payload::Text(stored) => {
+            let stored: Value = serde_json::from_str(&stored).unwrap();
+            assert_eq!(
+                stored,
+                json!({"event_id": "e1", "exception": {"type": "E"}})
+            );
+        }
+        other => panic!("a small trimmed payload is text: {other:?}"),
+    }
+    assert_eq!(event.error_type.as_deref(), Some("E"));
+}
+
+#[test]
+fn arrays_and_scalars_at_the_top_are_refused_as_before() {
+    for (text, code) in [
+        ("[1, 2]", "invalid_event"),
+        (r#"["exception", {"type": "E"}]"#, "invalid_event"),
+        ("42", "invalid_event"),
+        (r#"{"a": 1"#, "invalid_json"),
+        (r#"{"a": 1} x"#, "invalid_json"),
+    ] {
+        let got = event_from_json(text.as_bytes()).map_err(|e| e.code());
+        assert_eq!(got.err(), Some(code), "{text}");
+    }
+}

@@ -2,21 +2,14 @@
 //! strings, lenient scalar coercion and Sentry timestamps.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::Value;
 
-use super::{SentryError, MAX_JSON_DEPTH};
+use super::view::Scalar;
+use super::SentryError;
 
 /// Longest kept message, in bytes.
 pub(super) const MESSAGE_MAX: usize = 8 * 1024;
 /// Longest kept string of any other field, in bytes.
 pub(super) const FIELD_MAX: usize = 1024;
-
-/// Parses `bytes` as JSON after checking, with a byte scan that runs before serde, that objects
-/// and arrays nest at most [`MAX_JSON_DEPTH`] deep.
-pub(super) fn parse_bounded(bytes: &[u8]) -> Result<Value, SentryError> {
-    check_depth(bytes, MAX_JSON_DEPTH)?;
-    serde_json::from_slice(bytes).map_err(|e| SentryError::InvalidJson(e.to_string()))
-}
 
 /// Counts `[`/`{` nesting outside JSON strings; deeper than `limit` is [`SentryError::TooDeep`].
 /// Malformed JSON is left for the real parser to report.
@@ -40,8 +33,8 @@ pub(super) fn truncate(s: &str, max: usize) -> String {
 }
 
 /// A non-empty (after trimming) string field, truncated to `max` bytes.
-pub(super) fn str_field(value: Option<&Value>, max: usize) -> Option<String> {
-    let s = value?.as_str()?;
+pub(super) fn str_field(value: &Scalar<'_>, max: usize) -> Option<String> {
+    let s = value.as_str()?;
     if s.trim().is_empty() {
         None
     } else {
@@ -51,30 +44,30 @@ pub(super) fn str_field(value: Option<&Value>, max: usize) -> Option<String> {
 
 /// A scalar as text: strings as they are, numbers and booleans printed; `None` for null, empty
 /// strings, arrays and objects.
-pub(super) fn scalar_text(value: &Value, max: usize) -> Option<String> {
+pub(super) fn scalar_text(value: &Scalar<'_>, max: usize) -> Option<String> {
     match value {
-        Value::String(s) if !s.is_empty() => Some(truncate(s, max)),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Scalar::Str(s) if !s.is_empty() => Some(truncate(s, max)),
+        Scalar::Num(n) => Some(n.to_string()),
+        Scalar::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
 /// A non-negative integer that fits `u32`, from a JSON number or a string of digits.
-pub(super) fn as_u32(value: Option<&Value>) -> Option<u32> {
-    match value? {
-        Value::Number(n) => n.as_u64().and_then(|v| u32::try_from(v).ok()),
-        Value::String(s) => s.trim().parse().ok(),
+pub(super) fn as_u32(value: &Scalar<'_>) -> Option<u32> {
+    match value {
+        Scalar::Num(n) => n.as_u64().and_then(|v| u32::try_from(v).ok()),
+        Scalar::Str(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
 
 /// A Sentry timestamp: RFC 3339 text (a missing offset means UTC), or seconds since the epoch as
 /// a number or numeric text. Anything else, or out of range, is `None`.
-pub(super) fn timestamp(value: Option<&Value>) -> Option<DateTime<Utc>> {
-    match value? {
-        Value::Number(n) => n.as_f64().and_then(from_epoch_seconds),
-        Value::String(s) => {
+pub(super) fn timestamp(value: &Scalar<'_>) -> Option<DateTime<Utc>> {
+    match value {
+        Scalar::Num(n) => n.as_f64().and_then(from_epoch_seconds),
+        Scalar::Str(s) => {
             let s = s.trim();
             if let Ok(t) = DateTime::parse_from_rfc3339(s) {
                 return Some(t.with_timezone(&Utc));
@@ -103,8 +96,9 @@ fn from_epoch_seconds(secs: f64) -> Option<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::MAX_JSON_DEPTH;
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     #[test]
     fn depth_scan() {
@@ -126,10 +120,10 @@ mod tests {
             assert_eq!(check_depth(input.as_bytes(), 3).is_ok(), *ok, "{input}");
         }
         let at_limit = "[".repeat(64) + &"]".repeat(64);
-        assert!(parse_bounded(at_limit.as_bytes()).is_ok());
+        assert!(check_depth(at_limit.as_bytes(), MAX_JSON_DEPTH).is_ok());
         let over = "[".repeat(65) + &"]".repeat(65);
         assert_eq!(
-            parse_bounded(over.as_bytes()),
+            check_depth(over.as_bytes(), MAX_JSON_DEPTH),
             Err(SentryError::TooDeep { limit: 64 })
         );
         // Unbalanced input far deeper than serde's own limit is refused before serde sees it.
@@ -151,7 +145,7 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        let t = |v: Value| timestamp(Some(&v)).map(|t| t.to_rfc3339());
+        let t = |v: Value| timestamp(&Scalar::of(Some(&v))).map(|t| t.to_rfc3339());
         let cases = [
             (
                 json!("2026-11-24T05:39:23.063Z"),
@@ -182,15 +176,25 @@ mod tests {
 
     #[test]
     fn scalars() {
-        assert_eq!(scalar_text(&json!(42), 10).as_deref(), Some("42"));
-        assert_eq!(scalar_text(&json!(true), 10).as_deref(), Some("true"));
-        assert_eq!(scalar_text(&json!(""), 10), None);
-        assert_eq!(scalar_text(&json!([1]), 10), None);
-        assert_eq!(as_u32(Some(&json!(12))), Some(12));
-        assert_eq!(as_u32(Some(&json!("12"))), Some(12));
-        assert_eq!(as_u32(Some(&json!(-1))), None);
-        assert_eq!(as_u32(Some(&json!(1.5))), None);
-        assert_eq!(as_u32(Some(&json!(5_000_000_000u64))), None);
-        assert_eq!(str_field(Some(&json!("  ")), 10), None);
+        let text = |v: Value| scalar_text(&Scalar::of(Some(&v)), 10);
+        assert_eq!(text(json!(42)).as_deref(), Some("42"));
+        assert_eq!(text(json!(1.50)).as_deref(), Some("1.5"));
+        assert_eq!(text(json!(true)).as_deref(), Some("true"));
+        assert_eq!(text(json!("")), None);
+        assert_eq!(text(json!([1])), None);
+        assert_eq!(text(json!({"a": "b"})), None);
+        let int = |v: Value| as_u32(&Scalar::of(Some(&v)));
+        assert_eq!(int(json!(12)), Some(12));
+        assert_eq!(int(json!("12")), Some(12));
+        assert_eq!(int(json!(-1)), None);
+        assert_eq!(int(json!(1.5)), None);
+        assert_eq!(int(json!(5_000_000_000u64)), None);
+        assert_eq!(as_u32(&Scalar::Absent), None);
+        assert_eq!(str_field(&Scalar::of(Some(&json!("  "))), 10), None);
+        assert_eq!(str_field(&Scalar::of(Some(&json!(7))), 10), None);
+        assert_eq!(
+            str_field(&Scalar::of(Some(&json!("héllo"))), 2).as_deref(),
+            Some("h")
+        );
     }
 }

@@ -18,6 +18,7 @@ mod envelope;
 mod event;
 mod json;
 mod payload;
+mod view;
 
 pub use auth::{key_from_auth_header, key_from_dsn, key_from_query};
 pub use decompress::decode_body;

@@ -12,6 +12,7 @@ use std::io::Write;
 use serde_json::{Map, Value};
 
 use super::json::{truncate, FIELD_MAX, MESSAGE_MAX};
+use super::view::{self, Shape};
 use super::MAX_FRAMES;
 use crate::event::Payload;
 
@@ -49,25 +50,13 @@ const IDENTIFYING: &[&str] = &[
 
 /// The objects of an interface that is `{"values": [...]}`, a bare array, or a single object
 /// (`exception`).
-pub(super) fn exception_values(value: Option<&Value>) -> Vec<&Map<String, Value>> {
+fn exception_values(value: Option<&Value>) -> Vec<&Map<String, Value>> {
     match value {
         Some(Value::Object(map)) => match map.get("values") {
             Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
             Some(_) => Vec::new(),
             None if map.contains_key("type") || map.contains_key("value") => vec![map],
             None => Vec::new(),
-        },
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The thread objects of `threads` (`{"values": [...]}` or a bare array).
-pub(super) fn thread_values(value: Option<&Value>) -> Vec<&Map<String, Value>> {
-    match value {
-        Some(Value::Object(map)) => match map.get("values") {
-            Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
-            _ => Vec::new(),
         },
         Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
         _ => Vec::new(),
@@ -98,6 +87,68 @@ pub(super) fn stored(event: Map<String, Value>, sent: &[u8]) -> Payload {
         Ok(text) if text.len() <= PAYLOAD_MAX => Payload::Text(text),
         _ => Payload::Parsed(shrink(event)),
     }
+}
+
+/// Whether [`stored`] would keep `text` (the event's JSON as sent, read as `event`) as it is:
+/// trimming would change nothing (no `debug_meta`, no ingest key in a string, at most
+/// [`BREADCRUMBS_KEPT`] breadcrumbs, no stack trace over [`MAX_FRAMES`] frames or with frame
+/// `vars`), and the text is within [`PAYLOAD_MAX`] and storable as it is. Read from the event
+/// without a document; `false` sends the event the long way, through [`stored`].
+pub(super) fn unchanged_by_trimming(event: &view::Event<'_>, text: &str) -> bool {
+    if event.debug_meta.0
+        || text.len() > PAYLOAD_MAX
+        || !crate::event::storable_as_sent(text)
+        // With no `\u` escape (`storable_as_sent`), a string holding the prefix holds it as
+        // these bytes; anywhere else in the text it only costs the long way.
+        || text.contains(KEY_PREFIX)
+    {
+        return false;
+    }
+    let breadcrumbs = match &event.breadcrumbs {
+        Shape::Map(b) => match b.values {
+            Shape::Seq(_, all) => all,
+            _ => 0,
+        },
+        Shape::Seq(_, all) => *all,
+        _ => 0,
+    };
+    if breadcrumbs > BREADCRUMBS_KEPT {
+        return false;
+    }
+    // The stack traces `for_each_stacktrace` visits, as read.
+    let trimmed = |st: &Shape<'_, view::Stacktrace<'_>>| match st.as_map().map(|s| &s.frames) {
+        Some(Shape::Seq(frames, all)) => *all > MAX_FRAMES || frames.iter().any(|f| f.vars.0),
+        _ => false,
+    };
+    let exceptions: Vec<&view::Exception<'_>> = match &event.exception {
+        Shape::Map(e) => match e.values.0.as_deref() {
+            Some(values) => values
+                .as_seq()
+                .map(|l| l.iter().collect())
+                .unwrap_or_default(),
+            None => vec![e],
+        },
+        Shape::Seq(list, _) => list.iter().collect(),
+        _ => Vec::new(),
+    };
+    let threads: Vec<&view::Thread<'_>> = match &event.threads {
+        Shape::Map(t) => match t.values.0.as_deref() {
+            Some(values) => values
+                .as_seq()
+                .map(|l| l.iter().collect())
+                .unwrap_or_default(),
+            None => vec![t],
+        },
+        Shape::Seq(list, _) => list.iter().collect(),
+        _ => Vec::new(),
+    };
+    !(exceptions
+        .iter()
+        .any(|e| trimmed(&e.stacktrace) || trimmed(&e.raw_stacktrace))
+        || threads
+            .iter()
+            .any(|t| trimmed(&t.stacktrace) || trimmed(&t.raw_stacktrace))
+        || trimmed(&event.stacktrace))
 }
 
 /// The trimmed payload for `event`, as a document, NULs left in (what the tests look at).
