@@ -130,35 +130,20 @@ fn map_event(event: &view::Event<'_>) -> ErrorEvent {
 
 /// The objects of the `exception` interface: `{"values": [...]}`, a bare array, or a single
 /// exception object (one with a `type` or `value`).
-pub(super) fn exception_values<'e, 'a>(
-    exception: &'e Shape<'a, Exception<'a>>,
-) -> Vec<&'e Exception<'a>> {
+fn exception_values<'e, 'a>(exception: &'e Shape<'a, Exception<'a>>) -> Vec<&'e Exception<'a>> {
     match exception {
-        Shape::Map(e) => match &e.values.0 {
-            Some(values) => values
-                .as_seq()
-                .map(|l| l.iter().collect())
-                .unwrap_or_default(),
-            None if !e.ty.is_absent() || !e.value.is_absent() => vec![e],
-            None => Vec::new(),
-        },
-        Shape::Seq(list, _) => list.iter().collect(),
-        _ => Vec::new(),
+        Shape::Map(e) if e.values.0.is_none() && e.ty.is_absent() && e.value.is_absent() => {
+            Vec::new()
+        }
+        _ => exception.interface_objects(|e| &e.values),
     }
 }
 
-/// The thread objects of `threads` (`{"values": [...]}` or a bare array).
+/// The thread objects of `threads` (`{"values": [...]}` or a bare array; never a lone thread).
 fn thread_values<'e, 'a>(threads: &'e Shape<'a, Thread<'a>>) -> Vec<&'e Thread<'a>> {
     match threads {
-        Shape::Map(t) => t
-            .values
-            .0
-            .as_deref()
-            .and_then(Shape::as_seq)
-            .map(|l| l.iter().collect())
-            .unwrap_or_default(),
-        Shape::Seq(list, _) => list.iter().collect(),
-        _ => Vec::new(),
+        Shape::Map(t) if t.values.0.is_none() => Vec::new(),
+        _ => threads.interface_objects(|t| &t.values),
     }
 }
 
@@ -203,28 +188,20 @@ fn thread_frames(
     thread_id: Option<&Scalar<'_>>,
 ) -> Option<Vec<Frame>> {
     let threads = thread_values(threads);
-    let flagged = |flag: &str| {
-        threads
-            .iter()
-            .find(|t| {
-                let value = if flag == "crashed" {
-                    &t.crashed
-                } else {
-                    &t.current
-                };
-                value.as_bool() == Some(true)
-            })
-            .copied()
-    };
+    let flagged = |flag: fn(&Thread<'_>) -> bool| threads.iter().find(|t| flag(t)).copied();
     let by_id = thread_id
         .filter(|id| !id.is_absent())
         .and_then(|id| threads.iter().find(|t| t.id.same(id)).copied());
-    [flagged("crashed"), flagged("current"), by_id]
-        .into_iter()
-        .flatten()
-        .chain(threads.iter().copied())
-        .map(|t| frames_of(&t.stacktrace))
-        .find(|f| !f.is_empty())
+    [
+        flagged(|t| t.crashed.as_bool() == Some(true)),
+        flagged(|t| t.current.as_bool() == Some(true)),
+        by_id,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(threads.iter().copied())
+    .map(|t| frames_of(&t.stacktrace))
+    .find(|f| !f.is_empty())
 }
 
 /// Tags from an object (`{"k": "v"}`, the last of a repeated key, in key order) or an array of

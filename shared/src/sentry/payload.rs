@@ -120,28 +120,8 @@ pub(super) fn unchanged_by_trimming(event: &view::Event<'_>, text: &str) -> bool
         Some(Shape::Seq(frames, all)) => *all > MAX_FRAMES || frames.iter().any(|f| f.vars.0),
         _ => false,
     };
-    let exceptions: Vec<&view::Exception<'_>> = match &event.exception {
-        Shape::Map(e) => match e.values.0.as_deref() {
-            Some(values) => values
-                .as_seq()
-                .map(|l| l.iter().collect())
-                .unwrap_or_default(),
-            None => vec![e],
-        },
-        Shape::Seq(list, _) => list.iter().collect(),
-        _ => Vec::new(),
-    };
-    let threads: Vec<&view::Thread<'_>> = match &event.threads {
-        Shape::Map(t) => match t.values.0.as_deref() {
-            Some(values) => values
-                .as_seq()
-                .map(|l| l.iter().collect())
-                .unwrap_or_default(),
-            None => vec![t],
-        },
-        Shape::Seq(list, _) => list.iter().collect(),
-        _ => Vec::new(),
-    };
+    let exceptions = event.exception.interface_objects(|e| &e.values);
+    let threads = event.threads.interface_objects(|t| &t.values);
     !(exceptions
         .iter()
         .any(|e| trimmed(&e.stacktrace) || trimmed(&e.raw_stacktrace))

@@ -200,6 +200,25 @@ impl<T> Shape<'_, T> {
     }
 }
 
+impl<'a, T> Shape<'a, T> {
+    /// The objects of an interface (`exception`, `threads`): an object's `values` array (read
+    /// by `values`; none when it is not an array), the object itself when it has no `values`,
+    /// or an array's objects.
+    pub(super) fn interface_objects(&self, values: fn(&T) -> &Values<'a, T>) -> Vec<&T> {
+        match self {
+            Shape::Map(object) => match values(object).0.as_deref() {
+                Some(list) => list
+                    .as_seq()
+                    .map(|l| l.iter().collect())
+                    .unwrap_or_default(),
+                None => vec![object],
+            },
+            Shape::Seq(list, _) => list.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// `{"values": [...]}` inside an interface: the key's value as a [`Shape`], boxed apart so an
 /// object type may hold it of its own type.
 #[derive(Debug, Default)]
