@@ -183,7 +183,7 @@ impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for Shape<'a, T> {
     }
 }
 
-impl<T> Shape<'_, T> {
+impl<'a, T> Shape<'a, T> {
     pub(super) fn as_map(&self) -> Option<&T> {
         match self {
             Shape::Map(t) => Some(t),
@@ -198,9 +198,7 @@ impl<T> Shape<'_, T> {
             _ => None,
         }
     }
-}
 
-impl<'a, T> Shape<'a, T> {
     /// The objects of an interface (`exception`, `threads`): an object's `values` array (read
     /// by `values`; none when it is not an array), the object itself when it has no `values`,
     /// or an array's objects.
