@@ -4,29 +4,66 @@
 pub mod local;
 pub mod server;
 
-/// Every route, with the function that serves it (the same set as `template.yaml`).
-pub fn routes() -> Vec<(&'static str, &'static str, &'static str)> {
-    let mut out = Vec::new();
-    for (function, routes) in [
-        ("ingest", ingest::ROUTES),
-        ("incidents", incidents::ROUTES),
-        ("projects", projects::ROUTES),
-        ("oauth-callback", oauth_callback::ROUTES),
-    ] {
-        for (m, p) in routes {
-            // Every function answers /healthz; locally one answer is enough.
-            if *p == "/healthz" && function != "ingest" {
-                continue;
+use std::sync::Arc;
+
+use shared::App;
+use utoipa::openapi::path::PathItem;
+use utoipa::OpenApi;
+
+/// Every HTTP function's routes, by the name `template.yaml` deploys it under.
+fn functions() -> [(&'static str, utoipa::openapi::OpenApi); 4] {
+    [
+        ("ingest", ingest::api().split_for_parts().1),
+        ("incidents", incidents::api().split_for_parts().1),
+        ("projects", projects::api().split_for_parts().1),
+        ("oauth-callback", oauth_callback::api().split_for_parts().1),
+    ]
+}
+
+/// Every function's routes merged, with state, `/healthz` and the shared edge: what `cairn serve`
+/// serves on one port, as API Gateway routes each path to its function.
+pub fn app(app: Arc<App>) -> axum::Router {
+    let pool = app.pool.clone();
+    let routes = ingest::router(Arc::clone(&app))
+        .merge(incidents::router(Arc::clone(&app)))
+        .merge(projects::router(Arc::clone(&app)))
+        .merge(oauth_callback::router(app));
+    shared::http::finish(routes, pool)
+}
+
+/// Every route as `(function, METHOD, path template)`, read from what the routers declare (the
+/// template test compares `template.yaml` with it). `GET /healthz` is answered by every function
+/// (`shared::http::finish`); API Gateway sends it to ingest.
+pub fn routes() -> Vec<(&'static str, String, String)> {
+    let mut out = vec![("ingest", "GET".to_owned(), "/healthz".to_owned())];
+    for (function, doc) in functions() {
+        for (path, item) in &doc.paths.paths {
+            for method in methods(item) {
+                out.push((function, method.to_owned(), path.clone()));
             }
-            out.push((function, *m, *p));
         }
     }
     out
 }
 
+fn methods(item: &PathItem) -> impl Iterator<Item = &'static str> + '_ {
+    [
+        ("GET", &item.get),
+        ("POST", &item.post),
+        ("PUT", &item.put),
+        ("PATCH", &item.patch),
+        ("DELETE", &item.delete),
+        ("HEAD", &item.head),
+        ("OPTIONS", &item.options),
+    ]
+    .into_iter()
+    .filter(|(_, op)| op.is_some())
+    .map(|(m, _)| m)
+}
+
 /// The OpenAPI document of every function, merged (served at `GET /openapi.json`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    use utoipa::{Modify, OpenApi};
+    use utoipa::Modify;
     let mut doc = utoipa::openapi::OpenApiBuilder::new()
         .info(
             utoipa::openapi::InfoBuilder::new()
@@ -38,10 +75,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
                 .build(),
         )
         .build();
-    doc.merge(ingest::Doc::openapi());
-    doc.merge(incidents::Doc::openapi());
-    doc.merge(oauth_callback::Doc::openapi());
-    doc.merge(projects::Doc::openapi());
+    doc.merge(shared::http::edge::HealthDoc::openapi());
+    for (_, function) in functions() {
+        doc.merge(function);
+    }
     shared::openapi::Security.modify(&mut doc);
     doc
 }

@@ -1,20 +1,22 @@
-//! The local HTTP server: hyper on one port, each request read with a size cap and a timeout,
-//! turned into the `lambda_http::Request` the functions take, and dispatched by path exactly as
-//! API Gateway would route it.
+//! The local HTTP server: hyper on one port, each request read with a size cap and a timeout (as
+//! API Gateway reads it before a function runs), then handed to the merged router of every
+//! function ([`crate::app`]), which routes it as API Gateway would.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use axum::body::Body;
+use axum::response::IntoResponse;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use lambda_http::Body;
-use shared::http::{error_response, MAX_BODY_BYTES};
+use shared::http::{too_large, Response, MAX_BODY_BYTES};
 use shared::{ApiError, App};
 use tokio::net::TcpListener;
+use tower_service::Service;
 
 /// KiB of request bodies being handled at once (parsed, prepared, waiting for their commit):
 /// a body costs several times its size once parsed into events, so this bounds the server's
@@ -45,54 +47,21 @@ impl Default for Limits {
     }
 }
 
-/// Sends a request to the function that serves its path.
-pub async fn dispatch(app: &App, req: lambda_http::Request) -> shared::http::Response {
-    let path = req.uri().path().to_owned();
-    if path == "/v1/events" || path.starts_with("/api/") || path == "/healthz" {
-        ingest::handle(app, req).await
-    } else if path == "/v1/incidents"
-        || path.starts_with("/v1/incidents/")
-        || path == "/openapi.json"
-    {
-        incidents::handle(app, req).await
-    } else if path == "/v1/projects"
-        || path.starts_with("/v1/projects/")
-        || path == "/v1/hooks"
-        || path.starts_with("/v1/hooks/")
-    {
-        projects::handle(app, req).await
-    } else if path.starts_with("/v1/auth/") || path == "/v1/me" {
-        oauth_callback::handle(app, req).await
-    } else {
-        shared::http::respond("local", Err(ApiError::not_found("route")))
-    }
-}
-
-fn to_hyper(resp: shared::http::Response) -> hyper::Response<Full<Bytes>> {
-    let (parts, body) = resp.into_parts();
-    let bytes = match body {
-        Body::Empty => Bytes::new(),
-        Body::Text(s) => Bytes::from(s),
-        Body::Binary(b) => Bytes::from(b),
-        _ => Bytes::new(),
-    };
-    hyper::Response::from_parts(parts, Full::new(bytes))
-}
-
 async fn serve_one(
-    app: Arc<App>,
+    router: axum::Router,
     limits: Limits,
     req: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+) -> Result<Response, Infallible> {
     let (parts, body) = req.into_parts();
-    // Refused before dispatch: still answered with the headers the route's clients expect
+    // Refused before routing: still answered with the headers the route's clients expect
     // (Sentry SDKs read `X-Sentry-Rate-Limits` on every answer).
     let refuse = |err: ApiError| {
-        let resp = error_response(&err);
-        Ok(to_hyper(ingest::sentry_routes::with_sentry_headers(
-            parts.uri.path(),
-            resp,
-        )))
+        let resp = err.into_response();
+        Ok(if parts.uri.path().starts_with("/api/") {
+            ingest::sentry_routes::with_sentry_headers(resp)
+        } else {
+            resp
+        })
     };
     let declared = parts
         .headers
@@ -100,10 +69,7 @@ async fn serve_one(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return refuse(ApiError::too_large(
-            "payload_too_large",
-            "request body exceeds 1 MiB",
-        ));
+        return refuse(too_large());
     }
     let read = tokio::time::timeout(
         limits.body_timeout,
@@ -122,7 +88,7 @@ async fn serve_one(
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
             {
-                ApiError::too_large("payload_too_large", "request body exceeds 1 MiB")
+                too_large()
             } else {
                 ApiError::bad_request("invalid_body", "the request body could not be read")
             };
@@ -138,13 +104,9 @@ async fn serve_one(
             None,
         ));
     };
-    let body = if bytes.is_empty() {
-        Body::Empty
-    } else {
-        Body::Binary(Vec::from(bytes))
-    };
-    let req = lambda_http::Request::from_parts(parts, body);
-    Ok(to_hyper(dispatch(&app, req).await))
+    let req = axum::extract::Request::from_parts(parts, Body::from(bytes));
+    let mut router = router;
+    router.call(req).await
 }
 
 /// Serves `app` on `listener` until the task is dropped.
@@ -154,6 +116,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener) {
 
 /// [`serve`] with explicit read timeouts.
 pub async fn serve_with(app: Arc<App>, listener: TcpListener, limits: Limits) {
+    let router = crate::app(app);
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,
@@ -164,9 +127,9 @@ pub async fn serve_with(app: Arc<App>, listener: TcpListener, limits: Limits) {
             }
         };
         let _ = stream.set_nodelay(true);
-        let app = Arc::clone(&app);
+        let router = router.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req| serve_one(Arc::clone(&app), limits, req));
+            let svc = service_fn(move |req| serve_one(router.clone(), limits, req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)

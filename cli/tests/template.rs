@@ -63,12 +63,11 @@ fn template_routes(t: &Yaml) -> BTreeSet<Route> {
     out
 }
 
-fn owned(
-    routes: impl IntoIterator<Item = (&'static str, &'static str, &'static str)>,
-) -> BTreeSet<Route> {
+/// The routes the functions' routers declare (`cairn::routes`).
+fn owned(routes: impl IntoIterator<Item = (&'static str, String, String)>) -> BTreeSet<Route> {
     routes
         .into_iter()
-        .map(|(f, m, p)| (f.to_owned(), m.to_owned(), p.to_owned()))
+        .map(|(f, m, p)| (f.to_owned(), m, p))
         .collect()
 }
 

@@ -21,7 +21,7 @@ async fn the_document_is_served_and_describes_every_route() {
     let paths = r.body["paths"].as_object().unwrap();
     for (_, method, path) in cairn::routes() {
         let op = &paths
-            .get(path)
+            .get(&path)
             .unwrap_or_else(|| panic!("{path} is described"))[method.to_ascii_lowercase()];
         assert!(op.is_object(), "{method} {path} is described");
     }

@@ -4,42 +4,29 @@
 
 pub mod sentry_routes;
 
-use lambda_http::{http::Method, Request};
-use shared::http::{self, Response};
-use shared::ingest::{self, Source};
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use shared::http::{self, RawBody, Response};
+use shared::ingest::{self, KeyedProject, Source};
 use shared::{ApiError, App};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// The routes this function serves (method, path template), as in `template.yaml`.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/v1/events"),
-    ("POST", "/api/{sentry_id}/envelope/"),
-    ("POST", "/api/{sentry_id}/store/"),
-    ("GET", "/healthz"),
-];
+/// What this function's handlers use.
+pub type AppState = Arc<App>;
 
-/// Handles one request; never fails (client faults are 4xx responses).
-pub async fn handle(app: &App, req: Request) -> Response {
-    let segs: Vec<String> = http::segments(&req)
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    match (req.method(), segs.as_slice()) {
-        (&Method::POST, ["v1", "events"]) => {
-            http::respond("POST /v1/events", native(app, &req).await)
-        }
-        (_, ["v1", "events"]) => http::respond("/v1/events", Err(ApiError::MethodNotAllowed)),
-        (&Method::POST, ["api", id, "envelope"]) => sentry_routes::envelope(app, &req, id).await,
-        (&Method::POST, ["api", id, "store"]) => sentry_routes::store(app, &req, id).await,
-        (&Method::GET, ["healthz"]) => health(app).await,
-        _ => http::respond("ingest", Err(ApiError::not_found("route"))),
-    }
+/// Every route of this function, each declared once with its OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(native))
+        .merge(sentry_routes::api())
 }
 
-/// The OpenAPI description of this function's routes.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(native, health, sentry_routes::envelope, sentry_routes::store))]
-pub struct Doc;
+/// This function's routes with their state (what `main` and `cairn serve` serve).
+pub fn router(state: AppState) -> axum::Router {
+    api().split_for_parts().0.with_state(state)
+}
 
 /// A single event's answer.
 #[derive(utoipa::ToSchema)]
@@ -61,14 +48,6 @@ pub enum EventsBody {
     Many(Vec<ingest::native::NativeEvent>),
 }
 
-/// `GET /healthz`: 200 when the database answers.
-#[utoipa::path(get, path = "/healthz", tag = "health",
-    responses((status = 200, description = "the database answers"),
-              (status = 503, description = "the database does not answer", body = shared::openapi::ErrorBody)))]
-pub async fn health(app: &App) -> Response {
-    http::health(&app.pool).await
-}
-
 /// `POST /v1/events`: cairn's own format.
 #[utoipa::path(post, path = "/v1/events", tag = "ingest", security(("ingest_key" = [])),
     request_body(content = EventsBody, description = "one event object, or an array of at most 1000"),
@@ -81,22 +60,19 @@ pub async fn health(app: &App) -> Response {
         (status = 422, description = "an event breaks a rule", body = shared::openapi::ErrorBody),
         (status = 429, description = "rate limited", body = shared::openapi::ErrorBody),
         (status = 503, description = "database unavailable, retry", body = shared::openapi::ErrorBody)))]
-async fn native(app: &App, req: &Request) -> Result<Response, ApiError> {
-    if http::body_bytes(req).len() > http::MAX_BODY_BYTES {
-        return Err(ApiError::too_large(
-            "payload_too_large",
-            "request body exceeds 1 MiB",
-        ));
-    }
+async fn native(
+    State(app): State<AppState>,
+    project: KeyedProject,
+    headers: HeaderMap,
+    RawBody(raw): RawBody,
+) -> Result<Response, ApiError> {
     let body = shared::sentry::decode_body(
-        http::header(req, "content-encoding"),
-        http::body_bytes(req),
+        http::extract::header(&headers, "content-encoding"),
+        &raw,
         http::MAX_DECOMPRESSED_BYTES,
     )?;
-    let key = http::bearer(req);
-    let project = ingest::authenticate_key(app, key).await?;
     let (events, batch) = ingest::native::parse(&body)?;
-    let stored = ingest::ingest(app, &project, events, Source::Native).await?;
+    let stored = ingest::ingest(&app, &project, events, Source::Native).await?;
     let one = |s: &ingest::Stored| serde_json::json!({"event_id": s.event_id, "incident_id": s.incident_id});
     Ok(if batch {
         http::json(

@@ -3,12 +3,24 @@
 //! `X-Sentry-Rate-Limits` switching off the traffic cairn does not store, and may be read by a
 //! browser SDK from any origin.
 
-use lambda_http::http::HeaderValue;
-use lambda_http::Request;
-use shared::http::{self, Response};
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::map_response;
+use shared::http::{self, Param, RawBody, Response};
 use shared::ingest::{self, Source};
 use shared::sentry;
 use shared::{ApiError, App};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// The Sentry routes, each answer with the headers SDKs read.
+pub fn api() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .routes(routes!(envelope))
+        .routes(routes!(store))
+        .layer(map_response(sentry_headers))
+}
 
 /// Categories cairn drops: telling SDKs to stop sending them saves everyone the traffic.
 const DISABLED: &str = "86400:transaction;span;profile;replay:organization:disabled";
@@ -24,9 +36,19 @@ const CORS: &[(&str, &str)] = &[
     ),
 ];
 
-fn with_limits(mut resp: Response, extra: Option<String>) -> Response {
-    let value = match extra {
-        Some(e) => format!("{e}, {DISABLED}"),
+/// Adds `X-Sentry-Rate-Limits` (with the project's own limit when this answer is a 429) and
+/// the CORS headers to every answer of a Sentry route.
+async fn sentry_headers(resp: Response) -> Response {
+    with_sentry_headers(resp)
+}
+
+/// See [`sentry_headers`]; also for the local server, which may refuse a body before routing.
+pub fn with_sentry_headers(mut resp: Response) -> Response {
+    let retry_after = (resp.status() == 429)
+        .then(|| http::extract::header(resp.headers(), "retry-after").map(str::to_owned))
+        .flatten();
+    let value = match retry_after {
+        Some(secs) => format!("{secs}:error;default:project, {DISABLED}"),
         None => DISABLED.to_owned(),
     };
     let headers = resp.headers_mut();
@@ -39,54 +61,28 @@ fn with_limits(mut resp: Response, extra: Option<String>) -> Response {
     resp
 }
 
-/// Adds the Sentry routes' headers (`X-Sentry-Rate-Limits`, CORS) to an answer given to a Sentry
-/// route before its handler ran (the local server refuses an oversize body while reading it):
-/// SDKs read them on every answer.
-pub fn with_sentry_headers(path: &str, resp: Response) -> Response {
-    if path.starts_with("/api/") {
-        with_limits(resp, None)
-    } else {
-        resp
-    }
-}
-
-/// Handles `POST /api/{sentry_id}/envelope/` and `.../store/`.
-async fn handle(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Response {
-    let route = if kind == "envelope" {
-        "POST /api/{id}/envelope/"
-    } else {
-        "POST /api/{id}/store/"
-    };
-    let result = run(app, req, sentry_id, kind).await;
-    let extra = match &result {
-        Err(ApiError::RateLimited { retry_after }) => {
-            Some(format!("{retry_after}:error;default:project"))
-        }
-        _ => None,
-    };
-    with_limits(http::respond(route, result), extra)
-}
-
-fn request_key(req: &Request) -> Option<String> {
-    http::header(req, "x-sentry-auth")
+fn request_key(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    let header = |name| http::extract::header(headers, name);
+    header("x-sentry-auth")
         .and_then(sentry::key_from_auth_header)
-        .or_else(|| http::header(req, "authorization").and_then(sentry::key_from_auth_header))
-        .or_else(|| req.uri().query().and_then(sentry::key_from_query))
+        .or_else(|| header("authorization").and_then(sentry::key_from_auth_header))
+        .or_else(|| query.and_then(sentry::key_from_query))
 }
 
-async fn run(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Result<Response, ApiError> {
-    let raw = http::body_bytes(req);
-    if raw.len() > http::MAX_BODY_BYTES {
-        return Err(ApiError::too_large(
-            "payload_too_large",
-            "request body exceeds 1 MiB",
-        ));
-    }
+/// The Sentry routes' one path: `kind` is `envelope` or `store`.
+async fn run(
+    app: &App,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    raw: &[u8],
+    sentry_id: &str,
+    kind: &str,
+) -> Result<Response, ApiError> {
     let sentry_id: i64 = sentry_id
         .parse()
         .map_err(|_| ApiError::not_found("project"))?;
     let body = sentry::decode_body(
-        http::header(req, "content-encoding"),
+        http::extract::header(headers, "content-encoding"),
         raw,
         http::MAX_DECOMPRESSED_BYTES,
     )?;
@@ -102,7 +98,7 @@ async fn run(app: &App, req: &Request, sentry_id: &str, kind: &str) -> Result<Re
         let ev = sentry::event_from_store(&body)?;
         (ev.event_id.clone(), vec![ev], None)
     };
-    let key = request_key(req).or(dsn_key);
+    let key = request_key(headers, query).or(dsn_key);
     let project = ingest::authenticate_key(app, key.as_deref()).await?;
     if project.sentry_id != sentry_id {
         return Err(ApiError::forbidden(
@@ -144,8 +140,14 @@ macro_rules! sentry_route {
                 (status = 422, description = "an event breaks a rule", body = shared::openapi::ErrorBody),
                 (status = 429, description = "rate limited", body = shared::openapi::ErrorBody),
                 (status = 503, description = "database unavailable, retry", body = shared::openapi::ErrorBody)))]
-        pub async fn $name(app: &App, req: &Request, sentry_id: &str) -> Response {
-            handle(app, req, sentry_id, $kind).await
+        pub async fn $name(
+            State(app): State<Arc<App>>,
+            Param(sentry_id): Param<String>,
+            uri: axum::http::Uri,
+            headers: HeaderMap,
+            RawBody(raw): RawBody,
+        ) -> Result<Response, ApiError> {
+            run(&app, &headers, uri.query(), &raw, &sentry_id, $kind).await
         }
     };
 }

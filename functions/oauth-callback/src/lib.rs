@@ -1,20 +1,32 @@
 //! The oauth-callback function: GitHub sign-in (`/v1/auth/github/login`, `/callback`), the
 //! token exchange for VS Code (`POST /v1/auth/token`), `GET /v1/me` and sign-out.
 
-use lambda_http::{http::Method, Request};
-use serde::Deserialize;
-use shared::auth::{self, oauth};
-use shared::http::{self, Response};
-use shared::{ApiError, App};
+use std::sync::Arc;
 
-/// The routes this function serves (method, path template), as in `template.yaml`.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/v1/auth/github/login"),
-    ("GET", "/v1/auth/github/callback"),
-    ("POST", "/v1/auth/token"),
-    ("DELETE", "/v1/auth/session"),
-    ("GET", "/v1/me"),
-];
+use axum::extract::State;
+use serde::Deserialize;
+use shared::auth::{self, oauth, Caller};
+use shared::http::{self, Json, QueryMap, Response};
+use shared::{ApiError, App};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// What this function's handlers use.
+pub type AppState = Arc<App>;
+
+/// Every route of this function, each declared once with its OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(callback))
+        .routes(routes!(token))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+}
+
+/// This function's routes with their state (what `main` and `cairn serve` serve).
+pub fn router(state: AppState) -> axum::Router {
+    api().split_for_parts().0.with_state(state)
+}
 
 /// `POST /v1/auth/token` body.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -39,40 +51,6 @@ pub struct MeUser {
     avatar_url: Option<String>,
 }
 
-/// The OpenAPI description of this function's routes.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(login, callback, token, logout, me))]
-pub struct Doc;
-
-/// Handles one request; never fails (client faults are 4xx responses).
-pub async fn handle(app: &App, req: Request) -> Response {
-    let segs: Vec<String> = http::segments(&req)
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    match (req.method(), segs.as_slice()) {
-        (&Method::GET, ["v1", "auth", "github", "login"]) => {
-            http::respond("GET /v1/auth/github/login", login(app, &req).await)
-        }
-        (&Method::GET, ["v1", "auth", "github", "callback"]) => {
-            http::respond("GET /v1/auth/github/callback", callback(app, &req).await)
-        }
-        (&Method::POST, ["v1", "auth", "token"]) => {
-            http::respond("POST /v1/auth/token", token(app, &req).await)
-        }
-        (&Method::DELETE, ["v1", "auth", "session"]) => {
-            http::respond("DELETE /v1/auth/session", logout(app, &req).await)
-        }
-        (&Method::GET, ["v1", "me"]) => http::respond("GET /v1/me", me(app, &req).await),
-        (_, ["v1", "auth", ..] | ["v1", "me"]) => {
-            http::respond("auth", Err(ApiError::MethodNotAllowed))
-        }
-        (&Method::GET, ["healthz"]) => http::health(&app.pool).await,
-        _ => http::respond("auth", Err(ApiError::not_found("route"))),
-    }
-}
-
 /// `GET /v1/auth/github/login`: redirect to GitHub's authorize page.
 #[utoipa::path(get, path = "/v1/auth/github/login", tag = "auth",
     params(("return_to" = Option<String>, Query, description = "where to send the session token afterwards (allow-listed)")),
@@ -80,10 +58,9 @@ pub async fn handle(app: &App, req: Request) -> Response {
         (status = 302, description = "to GitHub, with a single-use state and PKCE S256"),
         (status = 422, description = "return_to not allowed", body = shared::openapi::ErrorBody),
         (status = 503, description = "GitHub sign-in not configured, or database unavailable", body = shared::openapi::ErrorBody)))]
-async fn login(app: &App, req: &Request) -> Result<Response, ApiError> {
-    let q = http::query(req);
-    let url = oauth::begin(app, q.get("return_to").map(String::as_str)).await?;
-    Ok(http::redirect(&url))
+async fn login(State(app): State<AppState>, QueryMap(q): QueryMap) -> Result<Response, ApiError> {
+    let url = oauth::begin(&app, q.get("return_to").map(String::as_str)).await?;
+    http::redirect(&url)
 }
 
 /// `GET /v1/auth/github/callback`: GitHub sends the browser back here.
@@ -94,8 +71,10 @@ async fn login(app: &App, req: &Request) -> Result<Response, ApiError> {
         (status = 302, description = "signed in; the token goes to return_to"),
         (status = 400, description = "bad, used or expired state; refused code", body = shared::openapi::ErrorBody),
         (status = 503, description = "GitHub unavailable or not configured", body = shared::openapi::ErrorBody)))]
-async fn callback(app: &App, req: &Request) -> Result<Response, ApiError> {
-    let q = http::query(req);
+async fn callback(
+    State(app): State<AppState>,
+    QueryMap(q): QueryMap,
+) -> Result<Response, ApiError> {
     if let Some(err) = q.get("error") {
         // The user declined on GitHub, or GitHub refused the app.
         let code = if err == "access_denied" {
@@ -110,14 +89,14 @@ async fn callback(app: &App, req: &Request) -> Result<Response, ApiError> {
     }
     let code = q.get("code").map(String::as_str).unwrap_or_default();
     let state = q.get("state").map(String::as_str).unwrap_or_default();
-    let done = oauth::complete(app, code, state).await?;
+    let done = oauth::complete(&app, code, state).await?;
     match done.return_to {
         Some(rt) => {
             let mut url = url::Url::parse(&rt).map_err(|e| ApiError::Internal(e.into()))?;
             url.query_pairs_mut()
                 .append_pair("session_token", &done.session.session_token)
                 .append_pair("expires_at", &done.session.expires_at.to_rfc3339());
-            Ok(http::redirect(url.as_str()))
+            http::redirect(url.as_str())
         }
         None => Ok(http::json(200, &done.session)),
     }
@@ -131,9 +110,11 @@ async fn callback(app: &App, req: &Request) -> Result<Response, ApiError> {
         (status = 401, description = "GitHub refused the token", body = shared::openapi::ErrorBody),
         (status = 422, description = "body has the wrong shape", body = shared::openapi::ErrorBody),
         (status = 503, description = "GitHub or the database unavailable", body = shared::openapi::ErrorBody)))]
-async fn token(app: &App, req: &Request) -> Result<Response, ApiError> {
-    let body: TokenBody = http::read_json(req)?;
-    let session = oauth::exchange_github_token(app, &body.github_token).await?;
+async fn token(
+    State(app): State<AppState>,
+    Json(body): Json<TokenBody>,
+) -> Result<Response, ApiError> {
+    let session = oauth::exchange_github_token(&app, &body.github_token).await?;
     Ok(http::json(200, &session))
 }
 
@@ -142,9 +123,8 @@ async fn token(app: &App, req: &Request) -> Result<Response, ApiError> {
     responses((status = 204, description = "signed out"),
               (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
               (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
-async fn logout(app: &App, req: &Request) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
-    auth::session::revoke(app, &caller).await?;
+async fn logout(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    auth::session::revoke(&app, &caller).await?;
     Ok(http::empty(204))
 }
 
@@ -153,8 +133,7 @@ async fn logout(app: &App, req: &Request) -> Result<Response, ApiError> {
     responses((status = 200, description = "the signed-in user", body = Me),
               (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
               (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
-async fn me(app: &App, req: &Request) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
+async fn me(caller: Caller) -> Result<Response, ApiError> {
     Ok(http::json(
         200,
         &Me {

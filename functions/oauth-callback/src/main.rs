@@ -1,17 +1,12 @@
 //! Lambda bootstrap for the oauth-callback function: config, pool and clients built once per instance,
-//! then lent to every invocation.
+//! then its router serves every invocation.
 
 use std::sync::Arc;
 
-use lambda_http::{run, service_fn, Error, Request};
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     shared::app::init_tracing();
     let app = Arc::new(shared::App::from_env_on_lambda()?);
-    run(service_fn(move |req: Request| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, std::convert::Infallible>(oauth_callback::handle(&app, req).await) }
-    }))
-    .await
+    let pool = app.pool.clone();
+    lambda_http::run(shared::http::finish(oauth_callback::router(app), pool)).await
 }

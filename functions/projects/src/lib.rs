@@ -1,25 +1,37 @@
 //! The projects function: projects and keys for signed-in users (`/v1/projects…`), Vercel hook
 //! registration (`/v1/hooks…`) and the webhook Vercel calls (`POST /v1/hooks/vercel/{hook_id}`).
 
-use lambda_http::{http::Method, Request};
-use serde::Deserialize;
-use shared::domain::RepoFullName;
-use shared::http::{self, Response};
-use shared::{auth, hooks, projects, ApiError, App};
+use std::sync::Arc;
 
-/// The routes this function serves (method, path template), as in `template.yaml`.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/v1/projects"),
-    ("GET", "/v1/projects"),
-    ("GET", "/v1/projects/{project_id}"),
-    ("POST", "/v1/projects/{project_id}/keys"),
-    ("DELETE", "/v1/projects/{project_id}/keys/{key_id}"),
-    ("GET", "/v1/projects/{project_id}/audit"),
-    ("POST", "/v1/hooks"),
-    ("GET", "/v1/hooks"),
-    ("DELETE", "/v1/hooks/{hook_id}"),
-    ("POST", "/v1/hooks/vercel/{hook_id}"),
-];
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use shared::auth::Caller;
+use shared::domain::RepoFullName;
+use shared::http::{self, Json, Param, QueryMap, RawBody, Response};
+use shared::{hooks, projects, ApiError, App};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// What this function's handlers use.
+pub type AppState = Arc<App>;
+
+/// Every route of this function, each declared once with its OpenAPI description.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get))
+        .routes(routes!(new_key))
+        .routes(routes!(revoke))
+        .routes(routes!(audit))
+        .routes(routes!(connect_hook, list_hooks))
+        .routes(routes!(remove_hook))
+        .routes(routes!(vercel_delivery))
+}
+
+/// This function's routes with their state (what `main` and `cairn serve` serve).
+pub fn router(state: AppState) -> axum::Router {
+    api().split_for_parts().0.with_state(state)
+}
 
 /// `POST /v1/projects` body.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -55,70 +67,6 @@ pub struct HookList {
     hooks: Vec<hooks::HookInfo>,
 }
 
-/// The OpenAPI description of this function's routes.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    create,
-    list,
-    get,
-    new_key,
-    revoke,
-    audit,
-    connect_hook,
-    list_hooks,
-    remove_hook,
-    vercel_delivery
-))]
-pub struct Doc;
-
-/// Handles one request; never fails (client faults are 4xx responses).
-pub async fn handle(app: &App, req: Request) -> Response {
-    let segs: Vec<String> = http::segments(&req)
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let m = req.method().clone();
-    match (&m, segs.as_slice()) {
-        (&Method::POST, ["v1", "projects"]) => {
-            http::respond("POST /v1/projects", create(app, &req).await)
-        }
-        (&Method::GET, ["v1", "projects"]) => {
-            http::respond("GET /v1/projects", list(app, &req).await)
-        }
-        (&Method::GET, ["v1", "projects", id]) => {
-            http::respond("GET /v1/projects/{id}", get(app, &req, id).await)
-        }
-        (&Method::POST, ["v1", "projects", id, "keys"]) => {
-            http::respond("POST /v1/projects/{id}/keys", new_key(app, &req, id).await)
-        }
-        (&Method::DELETE, ["v1", "projects", id, "keys", key]) => http::respond(
-            "DELETE /v1/projects/{id}/keys/{key}",
-            revoke(app, &req, id, key).await,
-        ),
-        (&Method::GET, ["v1", "projects", id, "audit"]) => {
-            http::respond("GET /v1/projects/{id}/audit", audit(app, &req, id).await)
-        }
-        (_, ["v1", "projects", ..]) => http::respond("projects", Err(ApiError::MethodNotAllowed)),
-        (&Method::POST, ["v1", "hooks", "vercel", id]) => http::respond(
-            "POST /v1/hooks/vercel/{id}",
-            vercel_delivery(app, &req, id).await,
-        ),
-        (&Method::POST, ["v1", "hooks"]) => {
-            http::respond("POST /v1/hooks", connect_hook(app, &req).await)
-        }
-        (&Method::GET, ["v1", "hooks"]) => {
-            http::respond("GET /v1/hooks", list_hooks(app, &req).await)
-        }
-        (&Method::DELETE, ["v1", "hooks", id]) => {
-            http::respond("DELETE /v1/hooks/{id}", remove_hook(app, &req, id).await)
-        }
-        (_, ["v1", "hooks", ..]) => http::respond("hooks", Err(ApiError::MethodNotAllowed)),
-        (&Method::GET, ["healthz"]) => http::health(&app.pool).await,
-        _ => http::respond("projects", Err(ApiError::not_found("route"))),
-    }
-}
-
 /// `POST /v1/projects`: a project for a repo the caller administers, with its first key.
 #[utoipa::path(post, path = "/v1/projects", tag = "projects", security(("session" = [])), request_body = CreateBody,
     responses(
@@ -129,31 +77,35 @@ pub async fn handle(app: &App, req: Request) -> Response {
         (status = 409, description = "the repo already has a project", body = shared::openapi::ErrorBody),
         (status = 422, description = "bad repo or body shape", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
-async fn create(app: &App, req: &Request) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
-    let body: CreateBody = http::read_json(req)?;
+async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateBody>,
+) -> Result<Response, ApiError> {
     let repo = RepoFullName::parse(&body.repo)
         .map_err(|e| ApiError::unprocessable("invalid_repo", e.to_string()))?;
-    let created = projects::create(app, &caller, &repo).await?;
+    let created = projects::create(&app, &caller, &repo).await?;
     Ok(http::json(201, &created))
 }
 
 /// `GET /v1/projects`: the projects whose repo the caller can read.
 #[utoipa::path(get, path = "/v1/projects", tag = "projects", security(("session" = [])),
     responses((status = 200, description = "the projects", body = ProjectList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
-async fn list(app: &App, req: &Request) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
-    let list = projects::list(app, &caller).await?;
+async fn list(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let list = projects::list(&app, &caller).await?;
     Ok(http::json(200, &ProjectList { projects: list }))
 }
 
 /// `GET /v1/projects/{project_id}`.
 #[utoipa::path(get, path = "/v1/projects/{project_id}", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
     responses((status = 200, description = "the project and its keys", body = projects::ProjectInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
-async fn get(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
-    let p = projects::find_for(app, &caller, id, shared::github::Permission::Read).await?;
-    let mut list = projects::describe(app, &[p.project_id]).await?;
+async fn get(
+    State(app): State<AppState>,
+    caller: Caller,
+    Param(id): Param<String>,
+) -> Result<Response, ApiError> {
+    let p = projects::find_for(&app, &caller, &id, shared::github::Permission::Read).await?;
+    let mut list = projects::describe(&app, &[p.project_id]).await?;
     let one = list.pop().ok_or_else(|| ApiError::not_found("project"))?;
     Ok(http::json(200, &one))
 }
@@ -161,9 +113,12 @@ async fn get(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
 /// `POST /v1/projects/{project_id}/keys`: another ingest key (for rotation).
 #[utoipa::path(post, path = "/v1/projects/{project_id}/keys", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
     responses((status = 201, description = "the new key, shown this once", body = projects::NewKey), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
-async fn new_key(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
-    let key = projects::new_key(app, &caller, id).await?;
+async fn new_key(
+    State(app): State<AppState>,
+    caller: Caller,
+    Param(id): Param<String>,
+) -> Result<Response, ApiError> {
+    let key = projects::new_key(&app, &caller, &id).await?;
     Ok(http::json(201, &key))
 }
 
@@ -172,9 +127,12 @@ async fn new_key(app: &App, req: &Request, id: &str) -> Result<Response, ApiErro
     params(("project_id" = String, Path, description = "proj_…"), ("key_id" = String, Path, description = "key_…")),
     responses((status = 200, description = "the revoked key", body = projects::KeyInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
               (status = 404, description = "no such project or key, or not visible", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
-async fn revoke(app: &App, req: &Request, id: &str, key_id: &str) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
-    let key = projects::revoke_key(app, &caller, id, key_id).await?;
+async fn revoke(
+    State(app): State<AppState>,
+    caller: Caller,
+    Param((id, key_id)): Param<(String, String)>,
+) -> Result<Response, ApiError> {
+    let key = projects::revoke_key(&app, &caller, &id, &key_id).await?;
     Ok(http::json(200, &key))
 }
 
@@ -186,29 +144,33 @@ async fn revoke(app: &App, req: &Request, id: &str, key_id: &str) -> Result<Resp
         (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
         (status = 422, description = "missing or implausible secret", body = shared::openapi::ErrorBody),
         (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
-async fn connect_hook(app: &App, req: &Request) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
-    let body: ConnectBody = http::read_json(req)?;
+async fn connect_hook(
+    State(app): State<AppState>,
+    caller: Caller,
+    Json(body): Json<ConnectBody>,
+) -> Result<Response, ApiError> {
     let secret = hooks::parse_secret(body.secret)?;
-    let hook = hooks::connect(app, &caller, &secret).await?;
+    let hook = hooks::connect(&app, &caller, &secret).await?;
     Ok(http::json(201, &hook))
 }
 
 /// `GET /v1/hooks`: the caller's hooks, never their secrets.
 #[utoipa::path(get, path = "/v1/hooks", tag = "hooks", security(("session" = [])),
     responses((status = 200, description = "the caller's hooks", body = HookList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
-async fn list_hooks(app: &App, req: &Request) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
-    let list = hooks::list(app, &caller).await?;
+async fn list_hooks(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let list = hooks::list(&app, &caller).await?;
     Ok(http::json(200, &HookList { hooks: list }))
 }
 
 /// `DELETE /v1/hooks/{hook_id}`: removes one of the caller's hooks; its deliveries are refused.
 #[utoipa::path(delete, path = "/v1/hooks/{hook_id}", tag = "hooks", security(("session" = [])), params(("hook_id" = String, Path, description = "hook_…")),
     responses((status = 200, description = "the removed hook", body = hooks::HookInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 404, description = "no such hook, or not the caller's", body = shared::openapi::ErrorBody), (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
-async fn remove_hook(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
-    let hook = hooks::remove(app, &caller, id).await?;
+async fn remove_hook(
+    State(app): State<AppState>,
+    caller: Caller,
+    Param(id): Param<String>,
+) -> Result<Response, ApiError> {
+    let hook = hooks::remove(&app, &caller, &id).await?;
     Ok(http::json(200, &hook))
 }
 
@@ -225,9 +187,14 @@ async fn remove_hook(app: &App, req: &Request, id: &str) -> Result<Response, Api
         (status = 413, description = "body over 1 MiB", body = shared::openapi::ErrorBody),
         (status = 422, description = "signed JSON that is not a webhook delivery", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable; Vercel redelivers", body = shared::openapi::ErrorBody)))]
-async fn vercel_delivery(app: &App, req: &Request, hook_id: &str) -> Result<Response, ApiError> {
-    let signature = http::header(req, shared::vercel::SIGNATURE_HEADER);
-    let receipt = hooks::receive(app, hook_id, http::body_bytes(req), signature).await?;
+async fn vercel_delivery(
+    State(app): State<AppState>,
+    Param(hook_id): Param<String>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let signature = http::extract::header(&headers, shared::vercel::SIGNATURE_HEADER);
+    let receipt = hooks::receive(&app, &hook_id, &body, signature).await?;
     Ok(http::json(200, &receipt))
 }
 
@@ -243,9 +210,12 @@ async fn vercel_delivery(app: &App, req: &Request, hook_id: &str) -> Result<Resp
         (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody),
         (status = 422, description = "a bad parameter", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
-async fn audit(app: &App, req: &Request, id: &str) -> Result<Response, ApiError> {
-    let caller = auth::authenticate(app, req).await?;
-    let q = http::query(req);
+async fn audit(
+    State(app): State<AppState>,
+    caller: Caller,
+    Param(id): Param<String>,
+    QueryMap(q): QueryMap,
+) -> Result<Response, ApiError> {
     let parse = |name: &'static str, min: i64, max: i64| -> Result<Option<i64>, ApiError> {
         match q.get(name) {
             None => Ok(None),
@@ -261,7 +231,7 @@ async fn audit(app: &App, req: &Request, id: &str) -> Result<Response, ApiError>
     };
     let before = parse("before", 1, i64::MAX)?;
     let limit = parse("limit", 1, 200)?.unwrap_or(50);
-    let entries = projects::audit_log(app, &caller, id, before, limit).await?;
+    let entries = projects::audit_log(&app, &caller, &id, before, limit).await?;
     let next_before = (entries.len() as i64 == limit)
         .then(|| entries.last().map(|e| e.id))
         .flatten();

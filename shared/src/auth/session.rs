@@ -2,7 +2,11 @@
 //! GitHub token is kept sealed beside the session.
 
 use chrono::{DateTime, Utc};
-use lambda_http::Request;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use secrecy::SecretString;
 use serde::Serialize;
 use sqlx::Row;
@@ -23,6 +27,15 @@ pub struct Caller {
     pub avatar_url: Option<String>,
     pub expires_at: DateTime<Utc>,
     pub github_token: SecretString,
+}
+
+/// The signed-in caller of a route: handlers that take a `Caller` answer `401` without one.
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        authenticate(app, &parts.headers).await
+    }
 }
 
 /// The session answer of the callback and the token exchange.
@@ -48,8 +61,8 @@ fn invalid() -> ApiError {
 }
 
 /// Authenticates `Authorization: Bearer cairn_s_…`. Every failure is the same `401`.
-pub async fn authenticate(app: &App, req: &Request) -> Result<Caller, ApiError> {
-    let Some(raw) = crate::http::bearer(req) else {
+pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let Some(raw) = crate::http::extract::bearer(headers) else {
         return Err(ApiError::unauthorized(
             "missing_session",
             "Authorization: Bearer <session token> is required",

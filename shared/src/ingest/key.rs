@@ -90,3 +90,16 @@ pub async fn authenticate_key(app: &App, raw: Option<&str>) -> Result<KeyedProje
     app.keys.put(hash, project.clone());
     Ok(project)
 }
+
+/// The project of the ingest key in `Authorization: Bearer …` (`POST /v1/events`): `401` without
+/// a valid one, before anything of the body is read.
+impl axum::extract::FromRequestParts<std::sync::Arc<App>> for KeyedProject {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &std::sync::Arc<App>,
+    ) -> Result<Self, ApiError> {
+        authenticate_key(app, crate::http::extract::bearer(&parts.headers)).await
+    }
+}
