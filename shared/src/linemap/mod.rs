@@ -235,3 +235,5 @@ pub fn map_through(changes: &[FileChange], line: u32) -> LineMapping {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vectors_tests;
