@@ -15,6 +15,7 @@ pub mod hooks;
 pub mod http;
 pub mod incidents;
 pub mod ingest;
+pub mod linemap;
 pub mod localpg;
 pub mod openapi;
 pub mod projects;
