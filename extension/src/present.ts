@@ -124,7 +124,7 @@ export function buildDiagnostics(
 
 /** Escapes text for markdown. */
 export function md(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
+  return text.replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`).replace(/^([#+\-=>]|\d+\.)/, '\\$1');
 }
 
 /** Links the hover needs, made by the adapter (URIs are the editor's business). */
