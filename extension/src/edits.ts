@@ -79,28 +79,28 @@ export class EditTracker implements vscode.Disposable {
     const rel = this.relPath(e.document.uri);
     if (!rel || e.contentChanges.length === 0) return;
     const t = this.files.get(rel);
-    if (!e.document.isDirty) {
-      // Back to what is on disk (a reload after checkout, an undo to the saved text).
-      void this.resync(e.document);
-      return;
-    }
     if (!t || !t.lines) {
       // First edit of a document opened before we tracked it: its previous text is unknown, so
       // start from now (the edit itself is not mapped).
       this.reset(rel, e.document);
-      return;
+    } else {
+      for (const c of e.contentChanges) {
+        const r = applyChange(t.lines, {
+          startLine: c.range.start.line,
+          startCharacter: c.range.start.character,
+          endLine: c.range.end.line,
+          endCharacter: c.range.end.character,
+          text: c.text,
+        });
+        t.lines = r.lines;
+        if (r.hunks.length > 0) t.edits.push(r.hunks);
+      }
+      // The copy must stay the document; if it ever drifts, start again from the document.
+      if (t.lines.length !== e.document.lineCount) this.reset(rel, e.document);
     }
-    for (const c of e.contentChanges) {
-      const r = applyChange(t.lines, {
-        startLine: c.range.start.line,
-        startCharacter: c.range.start.character,
-        endLine: c.range.end.line,
-        endCharacter: c.range.end.character,
-        text: c.text,
-      });
-      t.lines = r.lines;
-      if (r.hunks.length > 0) t.edits.push(r.hunks);
-    }
+    // Maybe back to what is on disk (a reload after checkout, an undo to the saved text). The
+    // first edit's event may still say "not dirty", so resync checks again once git answered.
+    if (!e.document.isDirty) void this.resync(e.document);
     this.changed(rel);
   }
 

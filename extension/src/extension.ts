@@ -291,8 +291,9 @@ class Cairn implements vscode.Disposable {
         this.decoration,
         here.map((s) => {
           const i = this.find(s.incidentId);
+          const end = s.line < editor.document.lineCount ? editor.document.lineAt(s.line).range.end : new vscode.Position(s.line, 0);
           return {
-            range: new vscode.Range(s.line, 0, s.line, 0),
+            range: new vscode.Range(end, end),
             renderOptions: { after: { contentText: `cairn: ${i?.occurrence_count ?? 0}× in production` } },
           };
         }),
