@@ -160,7 +160,7 @@ export function hoverMarkdown(i: Incident, links: HoverLinks, local?: Mapped): s
   for (const note of [translationNote(i), localNote(local)]) if (note) lines.push(`$(warning) ${md(note)}`, '');
   const stack = i.frames.filter((f) => f.in_app && f.file_path);
   if (stack.length > 0) {
-    lines.push('In-app stack (most recent call last):', '');
+    lines.push('In-app stack (most recent call first):', '');
     for (const f of stack) {
       const label = `${f.file_path}${f.line_number ? `:${f.line_number}` : ''}`;
       const target = f.line_number ? links.file(f.file_path!, f.line_number) : links.file(f.file_path!, 1);
