@@ -8,7 +8,9 @@
 // - a line inside a hunk: a context line is `unchanged` at its new number; the i-th removed line
 //   of a change block (removed lines followed by added lines) is `changed`, at the block's i-th
 //   added line (its last one when fewer were added); a removed line with no added line after it
-//   in its block is `deleted`, at the next surviving new line;
+//   in its block is `deleted`, at the surviving line just above the gap (line 1 at the start);
+// - a removed and an added line with the same text at the start or end of a change block are
+//   paired as context (`unchanged`), so `-U0` and `-U3` patches give the same answers;
 // - inverted diffs swap the two sides; composed diffs map through each in turn, and a `changed`
 //   or `deleted` from any step wins over `unchanged` (`deleted` over `changed`).
 
@@ -50,7 +52,8 @@ export function hunk(oldStart: number, oldLines: number, newStart: number, newLi
 
 /** Parses the hunks of one file's patch (the text from the first `@@` on, as GitHub's `patch`). */
 export function parseHunks(patch: string): Hunk[] {
-  return parseGitDiff(patch.startsWith('@@') ? `--- a/x\n+++ b/x\n${patch}` : patch)[0]?.hunks ?? [];
+  const at = patch.indexOf('@@');
+  return at < 0 ? [] : (parseGitDiff(patch.slice(at))[0]?.hunks ?? []);
 }
 
 /** Parses `git diff` output (any context size, several files, renames, additions, deletions). */
@@ -58,17 +61,22 @@ export function parseGitDiff(text: string): FileDiff[] {
   const files: FileDiff[] = [];
   let file: FileDiff | undefined;
   let current: Hunk | undefined;
-  const push = (seg: 'context' | '-' | '+') => {
+  const texts = new Map<Segment, { removed: string[]; added: string[] }>();
+  const push = (seg: 'context' | '-' | '+', text: string) => {
     if (!current) return;
     const last = current.segments[current.segments.length - 1];
     if (seg === 'context') {
       if (last?.kind === 'context') last.count++;
       else current.segments.push({ kind: 'context', count: 1 });
-    } else if (last?.kind === 'change' && (seg === '+' || last.added === 0)) {
+    } else if (last?.kind === 'change') {
+      // `-` and `+` lines between two context lines are one change, in whatever order.
       if (seg === '-') last.removed++;
       else last.added++;
+      texts.get(last)![seg === '-' ? 'removed' : 'added'].push(text);
     } else {
-      current.segments.push({ kind: 'change', removed: seg === '-' ? 1 : 0, added: seg === '+' ? 1 : 0 });
+      const s: Segment = { kind: 'change', removed: seg === '-' ? 1 : 0, added: seg === '+' ? 1 : 0 };
+      texts.set(s, { removed: seg === '-' ? [text] : [], added: seg === '+' ? [text] : [] });
+      current.segments.push(s);
     }
   };
   const lines = text.split('\n');
@@ -100,9 +108,9 @@ export function parseGitDiff(text: string): FileDiff[] {
     }
     if (current) {
       const c = line[0];
-      if (c === ' ' || (line === '' && i < lines.length - 1 && bodyRemaining(current) > 0)) push('context');
-      else if (c === '-') push('-');
-      else if (c === '+') push('+');
+      if (c === ' ' || (line === '' && i < lines.length - 1 && bodyRemaining(current) > 0)) push('context', '');
+      else if (c === '-') push('-', line.slice(1));
+      else if (c === '+') push('+', line.slice(1));
       else if (c === '\\') continue; // "\ No newline at end of file"
       else current = undefined;
       if (current && bodyRemaining(current) === 0) current = undefined;
@@ -116,7 +124,35 @@ export function parseGitDiff(text: string): FileDiff[] {
     else if (line.startsWith('new file mode')) file.oldPath = null;
     else if (line.startsWith('deleted file mode')) file.newPath = null;
   }
+  for (const f of files) for (const h of f.hunks) h.segments = pairEqualEdges(h.segments, texts);
   return files;
+}
+
+/** Splits each change's leading and trailing removed/added pairs of equal text off as context. */
+function pairEqualEdges(segments: Segment[], texts: Map<Segment, { removed: string[]; added: string[] }>): Segment[] {
+  const out: Segment[] = [];
+  const context = (n: number) => {
+    if (n === 0) return;
+    const last = out[out.length - 1];
+    if (last?.kind === 'context') last.count += n;
+    else out.push({ kind: 'context', count: n });
+  };
+  for (const s of segments) {
+    const t = s.kind === 'change' ? texts.get(s) : undefined;
+    if (s.kind === 'context' || !t) {
+      if (s.kind === 'context') context(s.count);
+      else out.push(s);
+      continue;
+    }
+    let head = 0;
+    while (head < s.removed && head < s.added && t.removed[head] === t.added[head]) head++;
+    let tail = 0;
+    while (tail < s.removed - head && tail < s.added - head && t.removed[s.removed - 1 - tail] === t.added[s.added - 1 - tail]) tail++;
+    context(head);
+    if (s.removed - head - tail + (s.added - head - tail) > 0) out.push({ kind: 'change', removed: s.removed - head - tail, added: s.added - head - tail });
+    context(tail);
+  }
+  return out;
 }
 
 function stripPrefix(p: string): string {
@@ -172,7 +208,7 @@ function walk(h: Hunk, line: number): Mapped {
     if (line < old + s.removed) {
       const i = line - old;
       if (s.added > 0) return { line: neu + Math.min(i, s.added - 1), state: 'changed' };
-      return { line: neu, state: 'deleted' };
+      return { line: Math.max(1, neu - 1), state: 'deleted' };
     }
     old += s.removed;
     neu += s.added;
@@ -240,4 +276,39 @@ export function applyChange(lines: readonly string[], c: TextChange): { lines: s
   const start = c.startLine + head + 1; // 1-based first differing line
   // Unified-diff convention: an empty side's start is the line before it.
   return { lines: next, hunks: [hunk(removed === 0 ? start - 1 : start, removed, added === 0 ? start - 1 : start, added)] };
+}
+
+/** How a line fared across commits: the hunk states, or its file gone. */
+export type CommitLineState = LineState | 'file_deleted';
+
+/** One file entry of a comparison, as GitHub's compare API lists it. */
+export interface FilePatch {
+  status: string;
+  patch: string;
+}
+
+/**
+ * Where base line `line` is at the head, given the comparison's patches of its file (the
+ * server's translation, issue 20): `forward` (head descends from base: one patch base → head),
+ * `inverse` (head is behind: one patch head → base, read backwards) or `compose` (diverged:
+ * merge base → base read backwards, then merge base → head). A file removed on the way (or
+ * added, read backwards) is `file_deleted`; the worst state of the steps wins.
+ */
+export function mapAcross(op: 'forward' | 'inverse' | 'compose', patches: readonly FilePatch[], line: number): { line: number | null; state: CommitLineState } {
+  const steps: { patch: FilePatch; backwards: boolean }[] =
+    op === 'forward'
+      ? [{ patch: patches[0]!, backwards: false }]
+      : op === 'inverse'
+        ? [{ patch: patches[0]!, backwards: true }]
+        : [
+            { patch: patches[0]!, backwards: true },
+            { patch: patches[1]!, backwards: false },
+          ];
+  const hunks: Hunk[][] = [];
+  for (const { patch, backwards } of steps) {
+    if (patch.status === (backwards ? 'added' : 'removed')) return { line: null, state: 'file_deleted' };
+    const h = parseHunks(patch.patch);
+    hunks.push(backwards ? invert(h) : h);
+  }
+  return mapThrough(hunks, line);
 }

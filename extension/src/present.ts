@@ -78,7 +78,7 @@ export function translationNote(i: Incident): string | null {
 /** The note for a line the developer has edited since HEAD, or `null`. */
 export function localNote(m: Mapped | undefined): string | null {
   if (!m || m.state === 'unchanged') return null;
-  return m.state === 'changed' ? 'you edited this line since HEAD' : 'you deleted this line since HEAD (shown on the next line)';
+  return m.state === 'changed' ? 'you edited this line since HEAD' : 'you deleted this line since HEAD (shown on the line above)';
 }
 
 function plural(n: number, one: string, many: string): string {
