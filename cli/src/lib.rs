@@ -1,7 +1,9 @@
 //! The `cairn` binary's library: the local server that serves every function's handler on one
-//! port with the routes of `template.yaml`, and the local database bootstrap.
+//! port with the routes of `template.yaml`, the local database bootstrap, and the schema dump
+//! behind `docs/schema.sql`.
 
 pub mod local;
+pub mod schema;
 pub mod server;
 
 use std::sync::Arc;

@@ -1,12 +1,13 @@
 //! `cairn serve` (every function on one port, `CAIRN_ADDR`, default 127.0.0.1:3000),
-//! `cairn migrate` (apply migrations to `DATABASE_URL`).
+//! `cairn migrate` (apply migrations to `DATABASE_URL`), `cairn retention`, and the documents
+//! kept in `docs/`: `cairn openapi`, `cairn schema`.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 
-const USAGE: &str = "usage: cairn <serve|migrate|retention>\n  serve    serve every function on CAIRN_ADDR (default 127.0.0.1:3000); starts a local PostgreSQL when DATABASE_URL is unset\n  migrate  apply migrations to DATABASE_URL\n  openapi  print the OpenAPI document (docs/openapi.json)\n  retention  delete events older than CAIRN_RETENTION_DAYS (default 90) from DATABASE_URL";
+const USAGE: &str = "usage: cairn <serve|migrate|retention|openapi|schema>\n  serve    serve every function on CAIRN_ADDR (default 127.0.0.1:3000); starts a local PostgreSQL when DATABASE_URL is unset\n  migrate  apply migrations to DATABASE_URL\n  openapi  print the OpenAPI document (docs/openapi.json)\n  schema   print the schema the migrations leave (docs/schema.sql), from a new database on DATABASE_URL's server or a throwaway PostgreSQL\n  retention  delete events older than CAIRN_RETENTION_DAYS (default 90) from DATABASE_URL";
 
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
@@ -35,8 +36,12 @@ fn limit_malloc_arenas() {
 fn limit_malloc_arenas() {}
 
 async fn run() -> anyhow::Result<()> {
-    shared::app::init_tracing();
     let cmd = std::env::args().nth(1).unwrap_or_default();
+    // `openapi` and `schema` print a document on stdout, where log lines would go too (a
+    // PostgreSQL notice is logged at `info`).
+    if !matches!(cmd.as_str(), "openapi" | "schema") {
+        shared::app::init_tracing();
+    }
     match cmd.as_str() {
         "serve" => serve().await,
         "migrate" => migrate().await,
@@ -44,6 +49,11 @@ async fn run() -> anyhow::Result<()> {
         "openapi" => {
             use std::io::Write;
             std::io::stdout().write_all(cairn::openapi_json().as_bytes())?;
+            Ok(())
+        }
+        "schema" => {
+            use std::io::Write;
+            std::io::stdout().write_all(cairn::schema::fresh().await?.as_bytes())?;
             Ok(())
         }
         _ => {

@@ -83,7 +83,9 @@ pub fn check_key(key: &str) {
     );
 }
 
-/// The properties of a prepared event (ARCHITECTURE §5 and the brief of issue 7).
+/// The properties of a prepared event: the field caps and the frame limit of
+/// docs/ARCHITECTURE.md, Limits; a 64-hex fingerprint, a lowercase full SHA, a known level;
+/// repo-relative frame paths, an in-app top frame, and JSON metadata and payload.
 pub fn check_prepared(p: &Prepared, frames_sent: usize) {
     check_fingerprint(&p.fingerprint);
     check_text("error_message", &p.error_message, 8 * 1024);

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::github::Permission;
 use crate::ingest::prepare::OutFrame;
 
-/// An incident as the IDE sees it (ARCHITECTURE §3).
+/// An incident as the IDE sees it: located at the commit asked for, else at its latest commit.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Incident {
     pub incident_id: String,

@@ -23,14 +23,24 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Where `initdb`/`pg_ctl` live: `PG_BINDIR`, `pg_config --bindir`, or Debian's layout.
+/// Where `initdb`/`pg_ctl` live: see [`program`].
 fn bindir() -> anyhow::Result<PathBuf> {
+    bindir_of("initdb")
+}
+
+/// The path of PostgreSQL's `name` (`pg_dump`, …), found where `initdb` is looked for:
+/// `PG_BINDIR`, `pg_config --bindir`, or Debian's layout (the newest version there).
+pub fn program(name: &str) -> anyhow::Result<PathBuf> {
+    Ok(bindir_of(name)?.join(name))
+}
+
+fn bindir_of(program: &str) -> anyhow::Result<PathBuf> {
     if let Ok(dir) = std::env::var("PG_BINDIR") {
         return Ok(dir.into());
     }
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if dir.join("initdb").exists() {
+        if dir.join(program).exists() {
             return Ok(dir);
         }
     }
@@ -39,12 +49,12 @@ fn bindir() -> anyhow::Result<PathBuf> {
         .flatten()
         .flatten()
         .map(|e| e.path().join("bin"))
-        .filter(|p| p.join("initdb").exists())
+        .filter(|p| p.join(program).exists())
         .collect();
     found.sort();
-    found
-        .pop()
-        .context("no PostgreSQL server found (install postgresql or set PG_BINDIR)")
+    found.pop().with_context(|| {
+        format!("no PostgreSQL {program} found (install postgresql or set PG_BINDIR)")
+    })
 }
 
 impl LocalPostgres {

@@ -11,6 +11,7 @@ mod logs;
 mod openapi;
 mod projects;
 mod retention;
+mod schema;
 mod schemathesis;
 mod security;
 mod sentry;

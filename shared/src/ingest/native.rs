@@ -27,7 +27,7 @@ pub struct NativeFrame {
     in_app: Option<bool>,
 }
 
-/// The body of one native event; see ARCHITECTURE §3. `error_message` is required, and
+/// The body of one native event. `error_message` is required, and
 /// `commit_sha` and `environment` unless `deployment_id` is given (the deployment's commit and
 /// environment are used, now or when a Vercel hook reports it); checked after parsing, as `422`s.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

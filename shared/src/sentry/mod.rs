@@ -8,9 +8,10 @@
 //! Every failure is a [`SentryError`] with a stable [`SentryError::code`] and an HTTP
 //! [`SentryError::status`]: a malformed body is a clear 4xx, never a panic or a 500.
 //!
-//! Limits (ARCHITECTURE §5): [`MAX_BODY_BYTES`] as sent and [`MAX_DECOMPRESSED_BYTES`] decoded
-//! (enforced while decompressing), [`MAX_EVENT_BYTES`] per event, [`MAX_ITEMS`] items per
-//! envelope, JSON nesting at most [`MAX_JSON_DEPTH`], at most [`MAX_FRAMES`] frames kept.
+//! Limits (docs/ARCHITECTURE.md, Limits): [`MAX_BODY_BYTES`] as sent and
+//! [`MAX_DECOMPRESSED_BYTES`] decoded (enforced while decompressing), [`MAX_EVENT_BYTES`] per
+//! event, [`MAX_ITEMS`] items per envelope, JSON nesting at most [`MAX_JSON_DEPTH`], at most
+//! [`MAX_FRAMES`] frames kept.
 
 mod auth;
 mod decompress;

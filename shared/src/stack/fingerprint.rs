@@ -1,4 +1,5 @@
-//! Grouping (ARCHITECTURE §4): events with the same fingerprint belong to the same incident.
+//! Grouping (docs/ARCHITECTURE.md, Ingest path): events with the same fingerprint belong to the
+//! same incident.
 //!
 //! The default fingerprint hashes the error type, the message with its variable parts replaced
 //! by placeholders, and the top in-app frame's path and function — not its line, so a line shift

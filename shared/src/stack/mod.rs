@@ -1,5 +1,5 @@
 //! Stack traces: parsing the text runtimes print into [`Frame`]s, making paths repo-relative
-//! ([`paths`]) and grouping errors ([`fingerprint`]). ARCHITECTURE §4.
+//! ([`paths`]) and grouping errors ([`fingerprint`]); docs/ARCHITECTURE.md, Ingest path.
 //!
 //! Formats read by [`parse_stack_trace`]: V8 (Node, Chrome, Edge), Firefox and Safari, Python
 //! tracebacks (incl. chained exceptions), Rust panics (with or without `RUST_BACKTRACE`), Go

@@ -1,6 +1,6 @@
-//! Repo-relative paths (ARCHITECTURE §4): runtimes report absolute paths, URLs and bundler
-//! names; the IDE needs the path inside the repository, plus whether the frame is the
-//! application's own code (`in_app`).
+//! Repo-relative paths (docs/ARCHITECTURE.md, Ingest path): runtimes report absolute paths,
+//! URLs and bundler names; the IDE needs the path inside the repository, plus whether the frame
+//! is the application's own code (`in_app`).
 //!
 //! Rules, in order:
 //! 1. strip an `async ` prefix, the query string and fragment (`?hash`, `#…`), turn `\` into `/`;
@@ -31,7 +31,7 @@ pub struct NormalizedPath {
     pub in_app: bool,
 }
 
-/// Deploy roots whose content is the repository (ARCHITECTURE §4), as path segments.
+/// Deploy roots whose content is the repository (rule 4 above), as path segments.
 const DEPLOY_ROOTS: &[&[&str]] = &[
     &["var", "task"],
     &["vercel", "path0"],
