@@ -221,3 +221,152 @@ impl From<crate::sentry::SentryError> for ApiError {
         }
     }
 }
+
+// ───── auth: sessions, sign-in, repo access ──────────────────────────────────────────────────
+
+/// Each [`AuthError`](crate::auth::AuthError) as HTTP. Clients depend on these codes.
+///
+/// | variant               | status | code                    |
+/// |-----------------------|--------|-------------------------|
+/// | `MissingSession`      | 401    | `missing_session`       |
+/// | `InvalidSession`      | 401    | `invalid_session`       |
+/// | `GitHubTokenRefused`  | 401    | `invalid_github_token`  |
+/// | `CodeRefused`         | 400    | `invalid_oauth_code`    |
+/// | `BadState`            | 400    | `invalid_oauth_state`   |
+/// | `AccessDenied`        | 400    | `oauth_access_denied`   |
+/// | `NotAuthorized`       | 400    | `oauth_error`           |
+/// | `NoAccess(what)`      | 404    | `not_found` ("{what} not found": never tell which) |
+/// | `NotRepoAdmin`        | 403    | `not_repo_admin`        |
+/// | `ReturnToNotAllowed`  | 422    | `return_to_not_allowed` |
+/// | `GitHubNotConfigured` | 503    | `github_not_configured` |
+/// | `GitHubUnavailable`   | 503    | `github_unavailable`    |
+/// | `BadUrl`              | 500    | `internal_error`        |
+/// | `Database`            | 503 `database_unavailable` or 500, as every database error |
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError as E;
+        let message = e.to_string();
+        match e {
+            E::MissingSession => Self::unauthorized("missing_session", message),
+            E::InvalidSession => Self::unauthorized("invalid_session", message),
+            E::GitHubTokenRefused => Self::unauthorized("invalid_github_token", message),
+            E::CodeRefused(_) => Self::bad_request("invalid_oauth_code", message),
+            E::BadState => Self::bad_request("invalid_oauth_state", message),
+            E::AccessDenied => Self::bad_request("oauth_access_denied", message),
+            E::NotAuthorized => Self::bad_request("oauth_error", message),
+            E::NoAccess(what) => Self::not_found(what),
+            E::NotRepoAdmin => Self::forbidden("not_repo_admin", message),
+            E::ReturnToNotAllowed => Self::unprocessable("return_to_not_allowed", message),
+            E::GitHubNotConfigured => Self::unavailable("github_not_configured", message, None),
+            E::GitHubUnavailable(src) => {
+                Self::unavailable("github_unavailable", message, Some(src))
+            }
+            E::BadUrl(src) => Self::Internal(src.into()),
+            E::Database(src) => src.into(),
+        }
+    }
+}
+
+// ───── projects: projects, their keys, the audit log ─────────────────────────────────────────
+
+/// Each [`ProjectsError`](crate::projects::ProjectsError) as HTTP.
+///
+/// | variant                  | status | code                |
+/// |--------------------------|--------|---------------------|
+/// | `InvalidRepo`            | 422    | `invalid_repo`      |
+/// | `InvalidParameter(name)` | 422    | `invalid_parameter` |
+/// | `ProjectExists`          | 409    | `project_exists`    |
+/// | `ProjectNotFound`        | 404    | `not_found`         |
+/// | `KeyNotFound`            | 404    | `not_found`         |
+/// | `Auth`                   | as [`AuthError`](crate::auth::AuthError) |
+/// | `Database`               | 503 `database_unavailable` or 500 |
+impl From<crate::projects::ProjectsError> for ApiError {
+    fn from(e: crate::projects::ProjectsError) -> Self {
+        use crate::projects::ProjectsError as E;
+        let message = e.to_string();
+        match e {
+            E::InvalidRepo(_) => Self::unprocessable("invalid_repo", message),
+            E::InvalidParameter(_) => Self::unprocessable("invalid_parameter", message),
+            E::ProjectExists => Self::conflict("project_exists", message),
+            E::ProjectNotFound => Self::not_found("project"),
+            E::KeyNotFound => Self::not_found("key"),
+            E::Auth(e) => e.into(),
+            E::Database(e) => e.into(),
+        }
+    }
+}
+
+// ───── hooks: Vercel hooks and their deliveries ──────────────────────────────────────────────
+
+/// Each [`HooksError`](crate::hooks::HooksError) as HTTP. A delivery is checked in this order:
+/// hook (404), size (413), signature (401), body (400, 422).
+///
+/// | variant                            | status | code                |
+/// |------------------------------------|--------|---------------------|
+/// | `InvalidSecret`                    | 422    | `invalid_secret`    |
+/// | `HookNotFound`                     | 404    | `not_found`         |
+/// | `DeliveryTooLarge`                 | 413    | `payload_too_large` |
+/// | `Vercel(MissingSignature)`         | 401    | `missing_signature` |
+/// | `Vercel(BadSignature)`             | 401    | `invalid_signature` |
+/// | `Vercel(InvalidJson)`              | 400    | `invalid_json`      |
+/// | `Vercel(InvalidPayload)`           | 422    | `invalid_payload`   |
+/// | `SecretUnreadable`                 | 500    | `internal_error`    |
+/// | `Auth`, `Projects`                 | as their own enums |
+/// | `Database`                         | 503 `database_unavailable` or 500 |
+impl From<crate::hooks::HooksError> for ApiError {
+    fn from(e: crate::hooks::HooksError) -> Self {
+        use crate::hooks::HooksError as E;
+        use crate::vercel::VercelError as V;
+        let message = e.to_string();
+        match e {
+            E::InvalidSecret => Self::unprocessable("invalid_secret", message),
+            E::HookNotFound => Self::not_found("hook"),
+            E::DeliveryTooLarge => crate::http::too_large(),
+            E::Vercel(V::MissingSignature) => Self::unauthorized("missing_signature", message),
+            E::Vercel(V::BadSignature) => Self::unauthorized("invalid_signature", message),
+            E::Vercel(V::InvalidJson(_)) => Self::bad_request("invalid_json", message),
+            E::Vercel(V::InvalidPayload(_)) => Self::unprocessable("invalid_payload", message),
+            E::SecretUnreadable => Self::Internal(e.into()),
+            E::Auth(e) => e.into(),
+            E::Projects(e) => e.into(),
+            E::Database(e) => e.into(),
+        }
+    }
+}
+
+// ───── incidents: the IDE's queries ──────────────────────────────────────────────────────────
+
+/// Each [`IncidentsError`](crate::incidents::IncidentsError) as HTTP.
+///
+/// | variant            | status | code                 |
+/// |--------------------|--------|----------------------|
+/// | `MissingRepo`      | 422    | `missing_repo`       |
+/// | `InvalidRepo`      | 422    | `invalid_repo`       |
+/// | `InvalidCommitSha` | 422    | `invalid_commit_sha` |
+/// | `InvalidStatus`    | 422    | `invalid_status`     |
+/// | `InvalidLimit`     | 422    | `invalid_limit`      |
+/// | `InvalidCursor`    | 422    | `invalid_cursor`     |
+/// | `RepoNotFound`     | 404    | `not_found`          |
+/// | `IncidentNotFound` | 404    | `not_found`          |
+/// | `StoredRepo`       | 500    | `internal_error`     |
+/// | `Auth`             | as [`AuthError`](crate::auth::AuthError) |
+/// | `Database`         | 503 `database_unavailable` or 500 |
+impl From<crate::incidents::IncidentsError> for ApiError {
+    fn from(e: crate::incidents::IncidentsError) -> Self {
+        use crate::incidents::IncidentsError as E;
+        let message = e.to_string();
+        match e {
+            E::MissingRepo => Self::unprocessable("missing_repo", message),
+            E::InvalidRepo(_) => Self::unprocessable("invalid_repo", message),
+            E::InvalidCommitSha(_) => Self::unprocessable("invalid_commit_sha", message),
+            E::InvalidStatus => Self::unprocessable("invalid_status", message),
+            E::InvalidLimit => Self::unprocessable("invalid_limit", message),
+            E::InvalidCursor => Self::unprocessable("invalid_cursor", message),
+            E::RepoNotFound => Self::not_found("repo"),
+            E::IncidentNotFound => Self::not_found("incident"),
+            E::StoredRepo(src) => Self::Internal(src.into()),
+            E::Auth(e) => e.into(),
+            E::Database(e) => e.into(),
+        }
+    }
+}

@@ -4,18 +4,19 @@
 //! their owner only; another user's hook is the uniform 404.
 
 mod delivery;
+mod error;
 mod link;
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{PgPool, Row};
 
-use crate::app::App;
-use crate::auth::Caller;
+use crate::auth::{Auth, Caller};
 use crate::crypto;
-use crate::error::ApiError;
-pub use delivery::{receive, Reason, Receipt};
+pub use delivery::{receive, Receipt};
+pub use error::HooksError;
+pub use link::Reason;
 
 /// A freshly connected hook: where Vercel must send deliveries.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -54,27 +55,26 @@ pub fn valid_hook_id(s: &str) -> bool {
 }
 
 /// Parses the secret a user pastes from Vercel: printable, no spaces, 8 to 256 characters.
-pub fn parse_secret(raw: String) -> Result<SecretString, ApiError> {
+pub fn parse_secret(raw: String) -> Result<SecretString, HooksError> {
     let secret = SecretString::from(raw);
     let s = secret.expose_secret().trim();
     if !(8..=256).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::unprocessable(
-            "invalid_secret",
-            "secret must be the webhook secret Vercel showed: 8 to 256 printable characters without spaces",
-        ));
+        return Err(HooksError::InvalidSecret);
     }
     Ok(SecretString::from(s.to_owned()))
 }
 
-/// Connects a Vercel team for the caller: stores the sealed secret and returns the hook URL.
+/// Connects a Vercel team for the caller: stores the sealed secret and returns the hook URL
+/// (under `public_url`).
 pub async fn connect(
-    app: &App,
+    auth: &Auth,
+    public_url: &str,
     caller: &Caller,
     secret: &SecretString,
-) -> Result<NewHook, ApiError> {
+) -> Result<NewHook, HooksError> {
     let hook_id = crypto::public_id("hook");
-    let sealed = crypto::seal(&app.config.secret_key, secret.expose_secret().as_bytes());
-    let mut tx = app.pool.begin().await?;
+    let sealed = auth.seal(secret.expose_secret().as_bytes());
+    let mut tx = auth.pool().begin().await?;
     sqlx::query("insert into vercel_hooks (hook_id, user_id, secret_enc) values ($1, $2, $3)")
         .bind(&hook_id)
         .bind(caller.user_id)
@@ -92,15 +92,15 @@ pub async fn connect(
     tx.commit().await?;
     tracing::info!(hook.id = %hook_id, user.id = caller.user_id, "vercel hook connected");
     Ok(NewHook {
-        url: hook_url(&app.config.public_url, &hook_id),
+        url: hook_url(public_url, &hook_id),
         hook_id,
     })
 }
 
-fn to_info(app: &App, r: &sqlx::postgres::PgRow) -> HookInfo {
+fn to_info(public_url: &str, r: &sqlx::postgres::PgRow) -> HookInfo {
     let hook_id: String = r.get("hook_id");
     HookInfo {
-        url: hook_url(&app.config.public_url, &hook_id),
+        url: hook_url(public_url, &hook_id),
         hook_id,
         team_id: r.get("team_id"),
         created_at: r.get("created_at"),
@@ -109,23 +109,32 @@ fn to_info(app: &App, r: &sqlx::postgres::PgRow) -> HookInfo {
 }
 
 /// The caller's live hooks, oldest first.
-pub async fn list(app: &App, caller: &Caller) -> Result<Vec<HookInfo>, ApiError> {
+pub async fn list(
+    pool: &PgPool,
+    public_url: &str,
+    caller: &Caller,
+) -> Result<Vec<HookInfo>, HooksError> {
     let rows = sqlx::query(
         "select hook_id, team_id, created_at, last_delivery_at from vercel_hooks
           where user_id = $1 and deleted_at is null order by created_at, hook_id",
     )
     .bind(caller.user_id)
-    .fetch_all(&app.pool)
+    .fetch_all(pool)
     .await?;
-    Ok(rows.iter().map(|r| to_info(app, r)).collect())
+    Ok(rows.iter().map(|r| to_info(public_url, r)).collect())
 }
 
 /// Removes one of the caller's hooks: its deliveries are refused (404) from now on.
-pub async fn remove(app: &App, caller: &Caller, hook_id: &str) -> Result<HookInfo, ApiError> {
+pub async fn remove(
+    pool: &PgPool,
+    public_url: &str,
+    caller: &Caller,
+    hook_id: &str,
+) -> Result<HookInfo, HooksError> {
     if !valid_hook_id(hook_id) {
-        return Err(ApiError::not_found("hook"));
+        return Err(HooksError::HookNotFound);
     }
-    let mut tx = app.pool.begin().await?;
+    let mut tx = pool.begin().await?;
     let row = sqlx::query(
         "update vercel_hooks set deleted_at = now()
           where hook_id = $1 and user_id = $2 and deleted_at is null
@@ -135,7 +144,7 @@ pub async fn remove(app: &App, caller: &Caller, hook_id: &str) -> Result<HookInf
     .bind(caller.user_id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or_else(|| ApiError::not_found("hook"))?;
+    .ok_or(HooksError::HookNotFound)?;
     crate::projects::audit(
         &mut tx,
         None,
@@ -146,7 +155,7 @@ pub async fn remove(app: &App, caller: &Caller, hook_id: &str) -> Result<HookInf
     .await?;
     tx.commit().await?;
     tracing::info!(hook.id = %hook_id, "vercel hook removed");
-    Ok(to_info(app, &row))
+    Ok(to_info(public_url, &row))
 }
 
 #[cfg(test)]
@@ -180,7 +189,7 @@ mod tests {
     fn secrets_must_look_like_secrets() {
         assert!(parse_secret("  a1B2c3D4e5F6g7H8i9J0k1L2 ".into()).is_ok());
         for bad in ["", "short", "has a space in it", &"x".repeat(300)] {
-            let e = parse_secret(bad.to_owned()).err().unwrap();
+            let e = crate::ApiError::from(parse_secret(bad.to_owned()).err().unwrap());
             assert_eq!((e.status(), e.code()), (422, "invalid_secret"), "{bad}");
         }
     }

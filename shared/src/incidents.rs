@@ -1,19 +1,22 @@
 //! The IDE's queries: a repo's incidents (optionally located as they were at a commit), one
-//! incident with its recent events, and resolve/reopen.
+//! incident with its recent events, and resolve/reopen. Read access on the repo suffices for all
+//! of them.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+mod error;
+mod query;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
-use crate::app::App;
-use crate::auth::{require_permission, Caller};
-use crate::domain::{CommitSha, RepoFullName};
-use crate::error::ApiError;
+use crate::auth::{require_permission, Auth, Caller};
+use crate::domain::RepoFullName;
 use crate::github::Permission;
 use crate::ingest::prepare::OutFrame;
+
+pub use error::IncidentsError;
+pub use query::ListQuery;
 
 /// An incident as the IDE sees it: located at the commit asked for, else at its latest commit.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -60,82 +63,6 @@ pub struct RecentEvent {
 pub struct Page {
     pub incidents: Vec<Incident>,
     pub next_cursor: Option<String>,
-}
-
-/// The filters of `GET /v1/incidents`, parsed.
-pub struct ListQuery {
-    pub repo: RepoFullName,
-    pub commit: Option<CommitSha>,
-    pub status: String,
-    pub environment: Option<String>,
-    pub limit: i64,
-    pub cursor: Option<(DateTime<Utc>, String)>,
-}
-
-impl ListQuery {
-    /// Parses the query string parameters; each bad one is a `422` naming it.
-    pub fn parse(q: &std::collections::HashMap<String, String>) -> Result<Self, ApiError> {
-        let repo = q.get("repo").ok_or_else(|| {
-            ApiError::unprocessable("missing_repo", "repo=owner/name is required")
-        })?;
-        let repo = RepoFullName::parse(repo)
-            .map_err(|e| ApiError::unprocessable("invalid_repo", e.to_string()))?;
-        let commit = match q.get("commit").filter(|c| !c.is_empty()) {
-            Some(c) => Some(
-                CommitSha::parse(c)
-                    .map_err(|e| ApiError::unprocessable("invalid_commit_sha", e.to_string()))?,
-            ),
-            None => None,
-        };
-        let status = match q.get("status").map(String::as_str).unwrap_or("open") {
-            s @ ("open" | "resolved") => s.to_owned(),
-            _ => {
-                return Err(ApiError::unprocessable(
-                    "invalid_status",
-                    "status must be open or resolved",
-                ))
-            }
-        };
-        let environment = q.get("environment").filter(|e| !e.is_empty()).cloned();
-        let limit = match q.get("limit") {
-            None => 50,
-            Some(l) => l
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (1..=200).contains(n))
-                .ok_or_else(|| {
-                    ApiError::unprocessable("invalid_limit", "limit must be between 1 and 200")
-                })?,
-        };
-        let cursor =
-            match q.get("cursor").filter(|c| !c.is_empty()) {
-                Some(c) => Some(decode_cursor(c).ok_or_else(|| {
-                    ApiError::unprocessable("invalid_cursor", "cursor is not valid")
-                })?),
-                None => None,
-            };
-        Ok(Self {
-            repo,
-            commit,
-            status,
-            environment,
-            limit,
-            cursor,
-        })
-    }
-}
-
-fn encode_cursor(ts: DateTime<Utc>, id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{id}", ts.timestamp_micros()))
-}
-
-fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, String)> {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
-    let (ts, id) = raw.split_once('|')?;
-    Some((
-        DateTime::from_timestamp_micros(ts.parse().ok()?)?,
-        id.to_owned(),
-    ))
 }
 
 /// Columns of an incident, located at commit `c` (or at its latest commit), with counts that
@@ -219,27 +146,27 @@ fn to_incident(r: &PgRow) -> Incident {
 
 /// The repo's live project id, if the caller may read the repo; the uniform 404 otherwise.
 async fn readable_project(
-    app: &App,
+    auth: &Auth,
     caller: &Caller,
     repo: &RepoFullName,
-) -> Result<String, ApiError> {
+) -> Result<String, IncidentsError> {
     let project: Option<String> = sqlx::query_scalar(
         "select project_id from projects where repo_full_name = $1 and deleted_at is null",
     )
     .bind(repo.key())
-    .fetch_optional(&app.pool)
+    .fetch_optional(auth.pool())
     .await?;
-    let project = project.ok_or_else(|| ApiError::not_found("repo"))?;
-    require_permission(app, caller, repo, Permission::Read, "repo").await?;
+    let project = project.ok_or(IncidentsError::RepoNotFound)?;
+    require_permission(auth, caller, repo, Permission::Read, "repo").await?;
     Ok(project)
 }
 
 /// `GET /v1/incidents`: newest activity first, keyset-paginated.
-pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, ApiError> {
-    let project_id = readable_project(app, caller, &q.repo).await?;
+pub async fn list(auth: &Auth, caller: &Caller, q: &ListQuery) -> Result<Page, IncidentsError> {
+    let project_id = readable_project(auth, caller, &q.repo).await?;
     // Latest commits and activity come from folded counts: fold what is pending first (a no-op
     // when the queue is empty; skipped, never waited for, when another fold runs).
-    crate::ingest::fold::fold_if_free(&app.pool).await?;
+    crate::ingest::fold::fold_if_free(auth.pool()).await?;
     let (cursor_ts, cursor_id) = match &q.cursor {
         Some((ts, id)) => (Some(*ts), Some(id.clone())),
         None => (None, None),
@@ -283,13 +210,13 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
         .bind(cursor_ts)
         .bind(cursor_id)
         .bind(q.limit + 1)
-        .fetch_all(&app.pool)
+        .fetch_all(auth.pool())
         .await?;
     let more = rows.len() as i64 > q.limit;
     let rows = &rows[..rows.len().min(q.limit as usize)];
     let next_cursor = if more {
         rows.last()
-            .map(|r| encode_cursor(r.get("sort_ts"), r.get::<&str, _>("incident_id")))
+            .map(|r| query::encode_cursor(r.get("sort_ts"), r.get::<&str, _>("incident_id")))
     } else {
         None
     };
@@ -300,11 +227,11 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, Api
 }
 
 /// Loads one incident the caller may read (the uniform 404 otherwise).
-async fn load(app: &App, caller: &Caller, incident_id: &str) -> Result<Incident, ApiError> {
+async fn load(auth: &Auth, caller: &Caller, incident_id: &str) -> Result<Incident, IncidentsError> {
     if incident_id.len() > 64 {
-        return Err(ApiError::not_found("incident"));
+        return Err(IncidentsError::IncidentNotFound);
     }
-    crate::ingest::fold::fold_if_free(&app.pool).await?;
+    crate::ingest::fold::fold_if_free(auth.pool()).await?;
     let sql = format!(
         "{SELECT} left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)
          cross join lateral (select i.activity_at as sort_ts) s {PENDING}
@@ -312,28 +239,28 @@ async fn load(app: &App, caller: &Caller, incident_id: &str) -> Result<Incident,
     );
     let row = sqlx::query(&sql)
         .bind(incident_id)
-        .fetch_optional(&app.pool)
+        .fetch_optional(auth.pool())
         .await?
-        .ok_or_else(|| ApiError::not_found("incident"))?;
+        .ok_or(IncidentsError::IncidentNotFound)?;
     let incident = to_incident(&row);
-    let repo = RepoFullName::parse(&incident.repo).map_err(|e| ApiError::Internal(e.into()))?;
-    require_permission(app, caller, &repo, Permission::Read, "incident").await?;
+    let repo = RepoFullName::parse(&incident.repo).map_err(IncidentsError::StoredRepo)?;
+    require_permission(auth, caller, &repo, Permission::Read, "incident").await?;
     Ok(incident)
 }
 
 /// `GET /v1/incidents/{id}`: the incident and its latest events.
 pub async fn get(
-    app: &App,
+    auth: &Auth,
     caller: &Caller,
     incident_id: &str,
-) -> Result<(Incident, Vec<RecentEvent>), ApiError> {
-    let incident = load(app, caller, incident_id).await?;
+) -> Result<(Incident, Vec<RecentEvent>), IncidentsError> {
+    let incident = load(auth, caller, incident_id).await?;
     let rows = sqlx::query(
         "select event_id, occurred_at, received_at, commit_sha, deployment_id, environment, release
            from incident_events where incident_id = $1 order by id desc limit 20",
     )
     .bind(incident_id)
-    .fetch_all(&app.pool)
+    .fetch_all(auth.pool())
     .await?;
     let events = rows
         .iter()
@@ -352,20 +279,17 @@ pub async fn get(
 
 /// `PATCH /v1/incidents/{id}`: resolve or reopen (read access on the repo suffices).
 pub async fn set_status(
-    app: &App,
+    auth: &Auth,
     caller: &Caller,
     incident_id: &str,
     status: &str,
-) -> Result<Incident, ApiError> {
+) -> Result<Incident, IncidentsError> {
     if !matches!(status, "open" | "resolved") {
-        return Err(ApiError::unprocessable(
-            "invalid_status",
-            "status must be open or resolved",
-        ));
+        return Err(IncidentsError::InvalidStatus);
     }
-    let incident = load(app, caller, incident_id).await?;
+    let incident = load(auth, caller, incident_id).await?;
     if incident.status != status {
-        let mut tx = app.pool.begin().await?;
+        let mut tx = auth.pool().begin().await?;
         sqlx::query(
             "update incidents set status = $2, resolved_at = case when $2 = 'resolved' then now() else null end
               where incident_id = $1",
@@ -389,5 +313,5 @@ pub async fn set_status(
         .await?;
         tx.commit().await?;
     }
-    load(app, caller, incident_id).await
+    load(auth, caller, incident_id).await
 }

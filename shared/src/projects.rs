@@ -1,15 +1,23 @@
-//! Projects and their ingest keys: create (admin on the repo), list, get, mint and revoke keys.
+//! Projects and their ingest keys: create (admin on the repo), list, get, mint and revoke keys
+//! ([`keys`]), and the audit log of what was done to them ([`audit`]).
+
+mod audit;
+mod error;
+mod keys;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgPool, Row};
 
-use crate::app::App;
-use crate::auth::{access, require_permission, Caller};
+use crate::auth::{access, require_permission, Auth, Caller};
 use crate::crypto;
-use crate::domain::{IngestKey, RepoFullName};
-use crate::error::{is_unique_violation, ApiError};
+use crate::domain::RepoFullName;
+use crate::error::is_unique_violation;
 use crate::github::Permission;
+
+pub use audit::{audit, audit_log, AuditEntry, AuditQuery};
+pub use error::ProjectsError;
+pub use keys::{new_key, revoke_key};
 
 /// A key as listed: never the key itself.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -65,57 +73,14 @@ pub fn dsn(public_url: &str, key: &str, sentry_id: i64) -> String {
     }
 }
 
-/// Inserts a new key for a project inside `tx`.
-async fn mint_key(
-    tx: &mut sqlx::PgConnection,
-    project_id: &str,
-    created_by: Option<i64>,
-) -> Result<(String, IngestKey), sqlx::Error> {
-    let key = IngestKey::generate();
-    let key_id = crypto::public_id("key");
-    sqlx::query("insert into ingest_keys (key_id, project_id, key_hash, prefix, created_by) values ($1, $2, $3, $4, $5)")
-        .bind(&key_id)
-        .bind(project_id)
-        .bind(key.hash())
-        .bind(key.visible_prefix())
-        .bind(created_by)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("insert into api_key_usage (key_id, project_id) values ($1, $2)")
-        .bind(&key_id)
-        .bind(project_id)
-        .execute(&mut *tx)
-        .await?;
-    Ok((key_id, key))
-}
-
-/// Records an audit entry inside `tx`.
-pub async fn audit(
-    tx: &mut sqlx::PgConnection,
-    project_id: Option<&str>,
-    user_id: Option<i64>,
-    action: &str,
-    target: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into audit_log (project_id, user_id, action, target) values ($1, $2, $3, $4)",
-    )
-    .bind(project_id)
-    .bind(user_id)
-    .bind(action)
-    .bind(target)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Inserts a project row (no key) inside `tx`; `409 project_exists` when the repo has one.
+/// Inserts a project row (no key) inside `tx`; [`ProjectsError::ProjectExists`] when the repo
+/// has one.
 pub async fn insert_project(
     tx: &mut sqlx::PgConnection,
     repo: &RepoFullName,
     owner_id: i64,
     vercel_project_id: Option<&str>,
-) -> Result<(String, i64), ApiError> {
+) -> Result<(String, i64), ProjectsError> {
     let project_id = crypto::public_id("proj");
     let res = sqlx::query(
         "insert into projects (project_id, owner_id, repo_owner, repo_name, repo_full_name, vercel_project_id)
@@ -131,19 +96,25 @@ pub async fn insert_project(
     .await;
     match res {
         Ok(row) => Ok((project_id, row.get("sentry_id"))),
-        Err(e) if is_unique_violation(&e, Some("projects_repo_live_idx")) => Err(
-            ApiError::conflict("project_exists", "this repo already has a project"),
-        ),
+        Err(e) if is_unique_violation(&e, Some("projects_repo_live_idx")) => {
+            Err(ProjectsError::ProjectExists)
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-/// Creates a project for a repo the caller administers, with its first key.
-pub async fn create(app: &App, caller: &Caller, repo: &RepoFullName) -> Result<NewKey, ApiError> {
-    require_permission(app, caller, repo, Permission::Admin, "repo").await?;
-    let mut tx = app.pool.begin().await?;
+/// Creates a project for a repo the caller administers, with its first key (whose DSN points at
+/// `public_url`).
+pub async fn create(
+    auth: &Auth,
+    public_url: &str,
+    caller: &Caller,
+    repo: &RepoFullName,
+) -> Result<NewKey, ProjectsError> {
+    require_permission(auth, caller, repo, Permission::Admin, "repo").await?;
+    let mut tx = auth.pool().begin().await?;
     let (project_id, sentry_id) = insert_project(&mut tx, repo, caller.user_id, None).await?;
-    let (key_id, key) = mint_key(&mut tx, &project_id, Some(caller.user_id)).await?;
+    let (key_id, key) = keys::mint_key(&mut tx, &project_id, Some(caller.user_id)).await?;
     audit(
         &mut tx,
         Some(&project_id),
@@ -163,7 +134,7 @@ pub async fn create(app: &App, caller: &Caller, repo: &RepoFullName) -> Result<N
     tx.commit().await?;
     tracing::info!(project.id = %project_id, "project created");
     Ok(NewKey {
-        dsn: dsn(&app.config.public_url, key.expose(), sentry_id),
+        dsn: dsn(public_url, key.expose(), sentry_id),
         project_id,
         repo: repo.to_string(),
         sentry_id,
@@ -173,7 +144,7 @@ pub async fn create(app: &App, caller: &Caller, repo: &RepoFullName) -> Result<N
 }
 
 /// Loads a live project by public id.
-pub async fn find(pool: &PgPool, project_id: &str) -> Result<Option<ProjectRow>, ApiError> {
+pub async fn find(pool: &PgPool, project_id: &str) -> Result<Option<ProjectRow>, sqlx::Error> {
     let row = sqlx::query(
         "select project_id, repo_owner, repo_name, sentry_id from projects where project_id = $1 and deleted_at is null",
     )
@@ -190,30 +161,49 @@ pub async fn find(pool: &PgPool, project_id: &str) -> Result<Option<ProjectRow>,
     }))
 }
 
-/// Loads a project the caller has at least `need` on; otherwise the uniform 404 (or 403 when
-/// they can read but not administer).
+/// Loads a project the caller has at least `need` on; otherwise
+/// [`ProjectsError::ProjectNotFound`], or no access to it (the same 404), or not an admin.
 pub async fn find_for(
-    app: &App,
+    auth: &Auth,
     caller: &Caller,
     project_id: &str,
     need: Permission,
-) -> Result<ProjectRow, ApiError> {
-    let p = find(&app.pool, project_id)
+) -> Result<ProjectRow, ProjectsError> {
+    let p = find(auth.pool(), project_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("project"))?;
-    require_permission(app, caller, &p.repo, need, "project").await?;
+        .ok_or(ProjectsError::ProjectNotFound)?;
+    require_permission(auth, caller, &p.repo, need, "project").await?;
     Ok(p)
 }
 
-/// Projects with their keys, for the given ids (in the given order of creation).
-pub async fn describe(app: &App, ids: &[String]) -> Result<Vec<ProjectInfo>, ApiError> {
-    crate::ingest::fold::fold_pending(&app.pool).await?;
+/// One project the caller can read, with its keys.
+pub async fn get(
+    auth: &Auth,
+    public_url: &str,
+    caller: &Caller,
+    project_id: &str,
+) -> Result<ProjectInfo, ProjectsError> {
+    let p = find_for(auth, caller, project_id, Permission::Read).await?;
+    describe(auth.pool(), public_url, &[p.project_id])
+        .await?
+        .pop()
+        .ok_or(ProjectsError::ProjectNotFound)
+}
+
+/// Projects with their keys, for the given ids (in the given order of creation); `dsn_host` is
+/// `public_url`'s host.
+pub async fn describe(
+    pool: &PgPool,
+    public_url: &str,
+    ids: &[String],
+) -> Result<Vec<ProjectInfo>, ProjectsError> {
+    crate::ingest::fold::fold_pending(pool).await?;
     let rows = sqlx::query(
         "select project_id, repo_owner, repo_name, sentry_id, platform, vercel_project_id, created_at
            from projects where project_id = any($1) and deleted_at is null order by created_at",
     )
     .bind(ids)
-    .fetch_all(&app.pool)
+    .fetch_all(pool)
     .await?;
     let keys = sqlx::query(
         "select k.key_id, k.project_id, k.prefix, k.created_at, k.revoked_at,
@@ -227,9 +217,9 @@ pub async fn describe(app: &App, ids: &[String]) -> Result<Vec<ProjectInfo>, Api
           where k.project_id = any($1) order by k.created_at",
     )
     .bind(ids)
-    .fetch_all(&app.pool)
+    .fetch_all(pool)
     .await?;
-    let dsn_host = url::Url::parse(&app.config.public_url)
+    let dsn_host = url::Url::parse(public_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
@@ -268,7 +258,11 @@ pub async fn describe(app: &App, ids: &[String]) -> Result<Vec<ProjectInfo>, Api
 
 /// The projects whose repo the caller can read: the ones they own, and the ones on repos they
 /// have been granted access to on GitHub (as last checked; stale answers are checked again).
-pub async fn list(app: &App, caller: &Caller) -> Result<Vec<ProjectInfo>, ApiError> {
+pub async fn list(
+    auth: &Auth,
+    public_url: &str,
+    caller: &Caller,
+) -> Result<Vec<ProjectInfo>, ProjectsError> {
     let rows = sqlx::query(
         "select p.project_id, p.repo_owner, p.repo_name, p.owner_id
            from projects p
@@ -278,7 +272,7 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<ProjectInfo>, ApiErr
           order by p.created_at",
     )
     .bind(caller.user_id)
-    .fetch_all(&app.pool)
+    .fetch_all(auth.pool())
     .await?;
     let mut visible = Vec::new();
     for r in rows {
@@ -286,121 +280,9 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<ProjectInfo>, ApiErr
             owner: r.get("repo_owner"),
             name: r.get("repo_name"),
         };
-        if access::permission(app, caller, &repo).await? >= Permission::Read {
+        if access::permission(auth, caller, &repo).await? >= Permission::Read {
             visible.push(r.get::<String, _>("project_id"));
         }
     }
-    describe(app, &visible).await
-}
-
-/// Mints another key for a project the caller administers.
-pub async fn new_key(app: &App, caller: &Caller, project_id: &str) -> Result<NewKey, ApiError> {
-    let p = find_for(app, caller, project_id, Permission::Admin).await?;
-    let mut tx = app.pool.begin().await?;
-    let (key_id, key) = mint_key(&mut tx, &p.project_id, Some(caller.user_id)).await?;
-    audit(
-        &mut tx,
-        Some(&p.project_id),
-        Some(caller.user_id),
-        "key.created",
-        Some(&key_id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(NewKey {
-        dsn: dsn(&app.config.public_url, key.expose(), p.sentry_id),
-        project_id: p.project_id,
-        repo: p.repo.to_string(),
-        sentry_id: p.sentry_id,
-        ingest_key: key.expose().to_owned(),
-        key_id,
-    })
-}
-
-/// Revokes a key: ingest refuses it from the next request on.
-pub async fn revoke_key(
-    app: &App,
-    caller: &Caller,
-    project_id: &str,
-    key_id: &str,
-) -> Result<KeyInfo, ApiError> {
-    let p = find_for(app, caller, project_id, Permission::Admin).await?;
-    let mut tx = app.pool.begin().await?;
-    let row = sqlx::query(
-        "with k as (
-             update ingest_keys set revoked_at = coalesce(revoked_at, now())
-              where key_id = $1 and project_id = $2
-              returning key_id, prefix, created_at, revoked_at)
-         select k.key_id, k.prefix, k.created_at, k.revoked_at,
-                coalesce(u.usage_count, 0) as usage_count, u.last_used_at
-           from k left join api_key_usage u on u.key_id = k.key_id",
-    )
-    .bind(key_id)
-    .bind(&p.project_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::not_found("key"))?;
-    audit(
-        &mut tx,
-        Some(&p.project_id),
-        Some(caller.user_id),
-        "key.revoked",
-        Some(key_id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(KeyInfo {
-        key_id: row.get("key_id"),
-        prefix: row.get("prefix"),
-        created_at: row.get("created_at"),
-        revoked_at: row.get("revoked_at"),
-        usage_count: row.get("usage_count"),
-        last_used_at: row.get("last_used_at"),
-    })
-}
-
-/// One audit entry.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditEntry {
-    pub id: i64,
-    /// `project.created`, `key.created`, `key.revoked`, `hook.connected`, `hook.removed`,
-    /// `incident.resolved`, `incident.reopened`, `incident.regressed`.
-    pub action: String,
-    /// The id of the object acted on.
-    pub target: Option<String>,
-    /// GitHub login of who did it; null for cairn itself (a regression reopening an incident).
-    pub actor: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-/// The project's audit log, newest first, for its admins. `before`: an entry id to page from.
-pub async fn audit_log(
-    app: &App,
-    caller: &Caller,
-    project_id: &str,
-    before: Option<i64>,
-    limit: i64,
-) -> Result<Vec<AuditEntry>, ApiError> {
-    let p = find_for(app, caller, project_id, Permission::Admin).await?;
-    let rows = sqlx::query(
-        "select a.id, a.action, a.target, u.github_login, a.created_at
-           from audit_log a left join users u on u.id = a.user_id
-          where a.project_id = $1 and ($2::bigint is null or a.id < $2)
-          order by a.id desc limit $3",
-    )
-    .bind(&p.project_id)
-    .bind(before)
-    .bind(limit.clamp(1, 200))
-    .fetch_all(&app.pool)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| AuditEntry {
-            id: r.get("id"),
-            action: r.get("action"),
-            target: r.get("target"),
-            actor: r.get("github_login"),
-            created_at: r.get("created_at"),
-        })
-        .collect())
+    describe(auth.pool(), public_url, &visible).await
 }

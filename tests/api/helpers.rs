@@ -198,9 +198,10 @@ impl TestApp {
         let github = FakeGitHub::start().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = format!("http://{}", listener.local_addr().unwrap());
-        let app = Arc::new(App::new(test_config(&db_url, &github.url, &addr, &o)).unwrap());
+        let states = cairn::States::new(test_config(&db_url, &github.url, &addr, &o)).unwrap();
+        let app = Arc::clone(&states.ingest);
         tokio::spawn(cairn::server::serve_with(
-            Arc::clone(&app),
+            cairn::app(&states),
             listener,
             o.limits,
         ));

@@ -5,13 +5,19 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use serde::Deserialize;
-use shared::auth::Caller;
+use shared::auth::{Auth, Caller};
 use shared::http::{self, Json, Param, QueryMap, Response};
-use shared::{incidents, ApiError, App};
+use shared::{incidents, ApiError};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// What this function's handlers use.
-pub type AppState = Arc<App>;
+/// What this function's handlers use: the auth checks (and, through them, the pool); every route
+/// is a signed-in caller reading a repo.
+pub type AppState = Arc<Auth>;
+
+/// This function's state, around the instance's auth checks.
+pub fn state(auth: Auth) -> AppState {
+    Arc::new(auth)
+}
 
 /// Every route of this function, each declared once with its OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
@@ -62,12 +68,12 @@ pub struct IncidentDetail {
         (status = 422, description = "a bad parameter", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn list(
-    State(app): State<AppState>,
+    State(auth): State<AppState>,
     caller: Caller,
     QueryMap(query): QueryMap,
 ) -> Result<Response, ApiError> {
     let q = incidents::ListQuery::parse(&query)?;
-    let page = incidents::list(&app, &caller, &q).await?;
+    let page = incidents::list(&auth, &caller, &q).await?;
     Ok(http::json(200, &page))
 }
 
@@ -80,11 +86,11 @@ async fn list(
         (status = 404, description = "no such incident, or not readable by the caller", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn get(
-    State(app): State<AppState>,
+    State(auth): State<AppState>,
     caller: Caller,
     Param(id): Param<String>,
 ) -> Result<Response, ApiError> {
-    let (incident, events) = incidents::get(&app, &caller, &id).await?;
+    let (incident, events) = incidents::get(&auth, &caller, &id).await?;
     let mut body = serde_json::to_value(&incident).map_err(|e| ApiError::Internal(e.into()))?;
     body["recent_events"] =
         serde_json::to_value(&events).map_err(|e| ApiError::Internal(e.into()))?;
@@ -103,12 +109,12 @@ async fn get(
         (status = 422, description = "bad status", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn patch(
-    State(app): State<AppState>,
+    State(auth): State<AppState>,
     caller: Caller,
     Param(id): Param<String>,
     Json(body): Json<StatusBody>,
 ) -> Result<Response, ApiError> {
-    let incident = incidents::set_status(&app, &caller, &id, &body.status).await?;
+    let incident = incidents::set_status(&auth, &caller, &id, &body.status).await?;
     Ok(http::json(200, &incident))
 }
 

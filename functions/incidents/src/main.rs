@@ -1,12 +1,18 @@
 //! Lambda bootstrap for the incidents function: config, pool and clients built once per instance,
 //! then its router serves every invocation.
 
-use std::sync::Arc;
+use shared::auth::Auth;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::app::init_tracing();
-    let app = Arc::new(shared::App::from_env_on_lambda()?);
-    let pool = app.pool.clone();
-    lambda_http::run(shared::http::finish(incidents::router(app), pool)).await
+    let auth = shared::config::from_env_on_lambda(|config| {
+        Ok(Auth::new(&config, shared::db::pool(&config)?))
+    })?;
+    let pool = auth.pool().clone();
+    lambda_http::run(shared::http::finish(
+        incidents::router(incidents::state(auth)),
+        pool,
+    ))
+    .await
 }

@@ -5,13 +5,20 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use serde::Deserialize;
-use shared::auth::{self, oauth, Caller};
+use shared::auth::{self, oauth, Auth, Caller, OAuth};
+use shared::config::Config;
 use shared::http::{self, Json, QueryMap, Response};
-use shared::{ApiError, App};
+use shared::ApiError;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// What this function's handlers use.
-pub type AppState = Arc<App>;
+/// What this function's handlers use: the sign-in flow (the auth checks, cairn's public URL and
+/// the origins a sign-in may return to).
+pub type AppState = Arc<OAuth>;
+
+/// Builds this function's state from configuration and the instance's auth checks.
+pub fn state(config: &Config, auth: Auth) -> AppState {
+    Arc::new(OAuth::new(config, auth))
+}
 
 /// Every route of this function, each declared once with its OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
@@ -58,8 +65,8 @@ pub struct MeUser {
         (status = 302, description = "to GitHub, with a single-use state and PKCE S256"),
         (status = 422, description = "return_to not allowed", body = shared::openapi::ErrorBody),
         (status = 503, description = "GitHub sign-in not configured, or database unavailable", body = shared::openapi::ErrorBody)))]
-async fn login(State(app): State<AppState>, QueryMap(q): QueryMap) -> Result<Response, ApiError> {
-    let url = oauth::begin(&app, q.get("return_to").map(String::as_str)).await?;
+async fn login(State(s): State<AppState>, QueryMap(q): QueryMap) -> Result<Response, ApiError> {
+    let url = oauth::begin(&s, q.get("return_to").map(String::as_str)).await?;
     http::redirect(&url)
 }
 
@@ -71,25 +78,14 @@ async fn login(State(app): State<AppState>, QueryMap(q): QueryMap) -> Result<Res
         (status = 302, description = "signed in; the token goes to return_to"),
         (status = 400, description = "bad, used or expired state; refused code", body = shared::openapi::ErrorBody),
         (status = 503, description = "GitHub unavailable or not configured", body = shared::openapi::ErrorBody)))]
-async fn callback(
-    State(app): State<AppState>,
-    QueryMap(q): QueryMap,
-) -> Result<Response, ApiError> {
+async fn callback(State(s): State<AppState>, QueryMap(q): QueryMap) -> Result<Response, ApiError> {
     if let Some(err) = q.get("error") {
         // The user declined on GitHub, or GitHub refused the app.
-        let code = if err == "access_denied" {
-            "oauth_access_denied"
-        } else {
-            "oauth_error"
-        };
-        return Err(ApiError::bad_request(
-            code,
-            "GitHub did not authorize the sign-in",
-        ));
+        return Err(oauth::declined(err).into());
     }
     let code = q.get("code").map(String::as_str).unwrap_or_default();
     let state = q.get("state").map(String::as_str).unwrap_or_default();
-    let done = oauth::complete(&app, code, state).await?;
+    let done = oauth::complete(&s, code, state).await?;
     match done.return_to {
         Some(rt) => {
             let mut url = url::Url::parse(&rt).map_err(|e| ApiError::Internal(e.into()))?;
@@ -111,10 +107,10 @@ async fn callback(
         (status = 422, description = "body has the wrong shape", body = shared::openapi::ErrorBody),
         (status = 503, description = "GitHub or the database unavailable", body = shared::openapi::ErrorBody)))]
 async fn token(
-    State(app): State<AppState>,
+    State(s): State<AppState>,
     Json(body): Json<TokenBody>,
 ) -> Result<Response, ApiError> {
-    let session = oauth::exchange_github_token(&app, &body.github_token).await?;
+    let session = oauth::exchange_github_token(&s.auth, &body.github_token).await?;
     Ok(http::json(200, &session))
 }
 
@@ -123,8 +119,8 @@ async fn token(
     responses((status = 204, description = "signed out"),
               (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
               (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
-async fn logout(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    auth::session::revoke(&app, &caller).await?;
+async fn logout(State(s): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    auth::session::revoke(&s.auth, &caller).await?;
     Ok(http::empty(204))
 }
 

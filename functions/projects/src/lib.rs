@@ -6,14 +6,37 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::Deserialize;
-use shared::auth::Caller;
+use shared::auth::{Auth, AuthState, Caller};
+use shared::config::Config;
 use shared::domain::RepoFullName;
 use shared::http::{self, Json, Param, QueryMap, RawBody, Response};
-use shared::{hooks, projects, ApiError, App};
+use shared::projects::ProjectsError;
+use shared::{hooks, projects, ApiError};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// What this function's handlers use.
-pub type AppState = Arc<App>;
+/// What this function's handlers use: the auth checks (and, through them, the pool), and
+/// cairn's public URL, which DSNs and hook URLs point at.
+pub struct ProjectsState {
+    pub auth: Auth,
+    pub public_url: String,
+}
+
+impl AuthState for ProjectsState {
+    fn auth(&self) -> &Auth {
+        &self.auth
+    }
+}
+
+/// This function's state, shared by every request of an instance.
+pub type AppState = Arc<ProjectsState>;
+
+/// Builds this function's state from configuration and the instance's auth checks.
+pub fn state(config: &Config, auth: Auth) -> AppState {
+    Arc::new(ProjectsState {
+        auth,
+        public_url: config.public_url.clone(),
+    })
+}
 
 /// Every route of this function, each declared once with its OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
@@ -78,21 +101,20 @@ pub struct HookList {
         (status = 422, description = "bad repo or body shape", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn create(
-    State(app): State<AppState>,
+    State(s): State<AppState>,
     caller: Caller,
     Json(body): Json<CreateBody>,
 ) -> Result<Response, ApiError> {
-    let repo = RepoFullName::parse(&body.repo)
-        .map_err(|e| ApiError::unprocessable("invalid_repo", e.to_string()))?;
-    let created = projects::create(&app, &caller, &repo).await?;
+    let repo = RepoFullName::parse(&body.repo).map_err(ProjectsError::InvalidRepo)?;
+    let created = projects::create(&s.auth, &s.public_url, &caller, &repo).await?;
     Ok(http::json(201, &created))
 }
 
 /// `GET /v1/projects`: the projects whose repo the caller can read.
 #[utoipa::path(get, path = "/v1/projects", tag = "projects", security(("session" = [])),
     responses((status = 200, description = "the projects", body = ProjectList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
-async fn list(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let list = projects::list(&app, &caller).await?;
+async fn list(State(s): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let list = projects::list(&s.auth, &s.public_url, &caller).await?;
     Ok(http::json(200, &ProjectList { projects: list }))
 }
 
@@ -100,13 +122,11 @@ async fn list(State(app): State<AppState>, caller: Caller) -> Result<Response, A
 #[utoipa::path(get, path = "/v1/projects/{project_id}", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
     responses((status = 200, description = "the project and its keys", body = projects::ProjectInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn get(
-    State(app): State<AppState>,
+    State(s): State<AppState>,
     caller: Caller,
     Param(id): Param<String>,
 ) -> Result<Response, ApiError> {
-    let p = projects::find_for(&app, &caller, &id, shared::github::Permission::Read).await?;
-    let mut list = projects::describe(&app, &[p.project_id]).await?;
-    let one = list.pop().ok_or_else(|| ApiError::not_found("project"))?;
+    let one = projects::get(&s.auth, &s.public_url, &caller, &id).await?;
     Ok(http::json(200, &one))
 }
 
@@ -114,11 +134,11 @@ async fn get(
 #[utoipa::path(post, path = "/v1/projects/{project_id}/keys", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
     responses((status = 201, description = "the new key, shown this once", body = projects::NewKey), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn new_key(
-    State(app): State<AppState>,
+    State(s): State<AppState>,
     caller: Caller,
     Param(id): Param<String>,
 ) -> Result<Response, ApiError> {
-    let key = projects::new_key(&app, &caller, &id).await?;
+    let key = projects::new_key(&s.auth, &s.public_url, &caller, &id).await?;
     Ok(http::json(201, &key))
 }
 
@@ -128,11 +148,11 @@ async fn new_key(
     responses((status = 200, description = "the revoked key", body = projects::KeyInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
               (status = 404, description = "no such project or key, or not visible", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn revoke(
-    State(app): State<AppState>,
+    State(s): State<AppState>,
     caller: Caller,
     Param((id, key_id)): Param<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let key = projects::revoke_key(&app, &caller, &id, &key_id).await?;
+    let key = projects::revoke_key(&s.auth, &caller, &id, &key_id).await?;
     Ok(http::json(200, &key))
 }
 
@@ -145,20 +165,20 @@ async fn revoke(
         (status = 422, description = "missing or implausible secret", body = shared::openapi::ErrorBody),
         (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
 async fn connect_hook(
-    State(app): State<AppState>,
+    State(s): State<AppState>,
     caller: Caller,
     Json(body): Json<ConnectBody>,
 ) -> Result<Response, ApiError> {
     let secret = hooks::parse_secret(body.secret)?;
-    let hook = hooks::connect(&app, &caller, &secret).await?;
+    let hook = hooks::connect(&s.auth, &s.public_url, &caller, &secret).await?;
     Ok(http::json(201, &hook))
 }
 
 /// `GET /v1/hooks`: the caller's hooks, never their secrets.
 #[utoipa::path(get, path = "/v1/hooks", tag = "hooks", security(("session" = [])),
     responses((status = 200, description = "the caller's hooks", body = HookList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
-async fn list_hooks(State(app): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let list = hooks::list(&app, &caller).await?;
+async fn list_hooks(State(s): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let list = hooks::list(s.auth.pool(), &s.public_url, &caller).await?;
     Ok(http::json(200, &HookList { hooks: list }))
 }
 
@@ -166,11 +186,11 @@ async fn list_hooks(State(app): State<AppState>, caller: Caller) -> Result<Respo
 #[utoipa::path(delete, path = "/v1/hooks/{hook_id}", tag = "hooks", security(("session" = [])), params(("hook_id" = String, Path, description = "hook_…")),
     responses((status = 200, description = "the removed hook", body = hooks::HookInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 404, description = "no such hook, or not the caller's", body = shared::openapi::ErrorBody), (status = 503, description = "database unavailable", body = shared::openapi::ErrorBody)))]
 async fn remove_hook(
-    State(app): State<AppState>,
+    State(s): State<AppState>,
     caller: Caller,
     Param(id): Param<String>,
 ) -> Result<Response, ApiError> {
-    let hook = hooks::remove(&app, &caller, &id).await?;
+    let hook = hooks::remove(s.auth.pool(), &s.public_url, &caller, &id).await?;
     Ok(http::json(200, &hook))
 }
 
@@ -188,13 +208,13 @@ async fn remove_hook(
         (status = 422, description = "signed JSON that is not a webhook delivery", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable; Vercel redelivers", body = shared::openapi::ErrorBody)))]
 async fn vercel_delivery(
-    State(app): State<AppState>,
+    State(s): State<AppState>,
     Param(hook_id): Param<String>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let signature = http::extract::header(&headers, shared::vercel::SIGNATURE_HEADER);
-    let receipt = hooks::receive(&app, &hook_id, &body, signature).await?;
+    let receipt = hooks::receive(&s.auth, &hook_id, &body, signature).await?;
     Ok(http::json(200, &receipt))
 }
 
@@ -211,28 +231,14 @@ async fn vercel_delivery(
         (status = 422, description = "a bad parameter", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn audit(
-    State(app): State<AppState>,
+    State(s): State<AppState>,
     caller: Caller,
     Param(id): Param<String>,
     QueryMap(q): QueryMap,
 ) -> Result<Response, ApiError> {
-    let parse = |name: &'static str, min: i64, max: i64| -> Result<Option<i64>, ApiError> {
-        match q.get(name) {
-            None => Ok(None),
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .map(Some)
-                .ok_or_else(|| {
-                    ApiError::unprocessable("invalid_parameter", format!("{name} is out of range"))
-                }),
-        }
-    };
-    let before = parse("before", 1, i64::MAX)?;
-    let limit = parse("limit", 1, 200)?.unwrap_or(50);
-    let entries = projects::audit_log(&app, &caller, &id, before, limit).await?;
-    let next_before = (entries.len() as i64 == limit)
+    let page = projects::AuditQuery::parse(&q)?;
+    let entries = projects::audit_log(&s.auth, &caller, &id, &page).await?;
+    let next_before = (entries.len() as i64 == page.limit)
         .then(|| entries.last().map(|e| e.id))
         .flatten();
     Ok(http::json(

@@ -4,10 +4,8 @@
 
 use sqlx::Row;
 
-use crate::app::App;
-use crate::auth::Caller;
+use super::{Auth, AuthError, Caller};
 use crate::domain::RepoFullName;
-use crate::error::ApiError;
 use crate::github::Permission;
 
 /// What the caller may do on a repo.
@@ -16,12 +14,12 @@ pub struct RepoAccess(pub Permission);
 
 /// The caller's permission on `repo`, from the cache or GitHub.
 pub async fn permission(
-    app: &App,
+    auth: &Auth,
     caller: &Caller,
     repo: &RepoFullName,
-) -> Result<Permission, ApiError> {
+) -> Result<Permission, AuthError> {
     let key = repo.key();
-    let ttl = app.config.access_cache_ttl.as_secs() as f64;
+    let ttl = auth.access_cache_ttl.as_secs() as f64;
     let cached = sqlx::query(
         "select permission from repo_access
           where user_id = $1 and repo_full_name = $2
@@ -30,12 +28,12 @@ pub async fn permission(
     .bind(caller.user_id)
     .bind(&key)
     .bind(ttl)
-    .fetch_optional(&app.pool)
+    .fetch_optional(&auth.pool)
     .await?;
     if let Some(row) = cached {
         return Ok(Permission::parse(row.get::<&str, _>("permission")));
     }
-    let p = app.github.permission(&caller.github_token, repo).await?;
+    let p = auth.github.permission(&caller.github_token, repo).await?;
     sqlx::query(
         "insert into repo_access (user_id, repo_full_name, permission) values ($1, $2, $3)
          on conflict (user_id, repo_full_name) do update set permission = excluded.permission, checked_at = now()",
@@ -43,29 +41,27 @@ pub async fn permission(
     .bind(caller.user_id)
     .bind(&key)
     .bind(p.as_str())
-    .execute(&app.pool)
+    .execute(&auth.pool)
     .await?;
     Ok(p)
 }
 
-/// Requires at least `need` on `repo`. No access at all is `404` (the repo's project may not be
-/// seen); read access without the needed level is `403`.
+/// Requires at least `need` on `repo`. No access at all is [`AuthError::NoAccess`] to `what`
+/// (the repo's project may not be seen); read access without the needed level is
+/// [`AuthError::NotRepoAdmin`].
 pub async fn require_permission(
-    app: &App,
+    auth: &Auth,
     caller: &Caller,
     repo: &RepoFullName,
     need: Permission,
     what: &'static str,
-) -> Result<Permission, ApiError> {
-    let p = permission(app, caller, repo).await?;
+) -> Result<Permission, AuthError> {
+    let p = permission(auth, caller, repo).await?;
     if p >= need {
         Ok(p)
     } else if p == Permission::None {
-        Err(ApiError::not_found(what))
+        Err(AuthError::NoAccess(what))
     } else {
-        Err(ApiError::forbidden(
-            "not_repo_admin",
-            "you need admin rights on this repo on GitHub",
-        ))
+        Err(AuthError::NotRepoAdmin)
     }
 }

@@ -6,51 +6,81 @@ use base64::Engine;
 use secrecy::SecretString;
 use sqlx::Row;
 
-use crate::app::App;
-use crate::auth::session::{self, IssuedSession};
+use super::session::{self, IssuedSession};
+use super::{Auth, AuthError, AuthState};
+use crate::config::Config;
 use crate::crypto;
-use crate::error::ApiError;
 
 /// How long a sign-in may take between the redirect and the callback.
 const STATE_TTL_MINUTES: i64 = 10;
 
-fn callback_url(app: &App) -> String {
-    format!("{}/v1/auth/github/callback", app.config.public_url)
+/// What the sign-in routes need besides the auth checks: cairn's public URL (GitHub sends the
+/// browser back under it) and the other origins a sign-in may return its token to.
+#[derive(Clone)]
+pub struct OAuth {
+    pub auth: Auth,
+    public_url: String,
+    allowed_return_origins: Vec<String>,
 }
 
-/// Whether a sign-in may send its token back to `return_to`: cairn's own origin, an origin from
-/// `CAIRN_ALLOWED_RETURN_ORIGINS`, or an editor URI handler (`vscode://`, `vscode-insiders://`).
-pub fn return_to_allowed(app: &App, return_to: &str) -> bool {
-    let Ok(url) = url::Url::parse(return_to) else {
-        return false;
-    };
-    if matches!(url.scheme(), "vscode" | "vscode-insiders") {
-        return true;
+impl AuthState for OAuth {
+    fn auth(&self) -> &Auth {
+        &self.auth
     }
-    let origin = url.origin().ascii_serialization();
-    origin
-        == url::Url::parse(&app.config.public_url)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default()
-        || app
-            .config
-            .allowed_return_origins
-            .iter()
-            .any(|o| o == &origin)
+}
+
+impl OAuth {
+    /// The sign-in flow of `config`'s public URL and allowed return origins.
+    pub fn new(config: &Config, auth: Auth) -> Self {
+        Self {
+            auth,
+            public_url: config.public_url.clone(),
+            allowed_return_origins: config.allowed_return_origins.clone(),
+        }
+    }
+
+    fn callback_url(&self) -> String {
+        format!("{}/v1/auth/github/callback", self.public_url)
+    }
+
+    /// Whether a sign-in may send its token back to `return_to`: cairn's own origin, an origin
+    /// from `CAIRN_ALLOWED_RETURN_ORIGINS`, or an editor URI handler (`vscode://`,
+    /// `vscode-insiders://`).
+    pub fn return_to_allowed(&self, return_to: &str) -> bool {
+        let Ok(url) = url::Url::parse(return_to) else {
+            return false;
+        };
+        if matches!(url.scheme(), "vscode" | "vscode-insiders") {
+            return true;
+        }
+        let origin = url.origin().ascii_serialization();
+        origin
+            == url::Url::parse(&self.public_url)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default()
+            || self.allowed_return_origins.iter().any(|o| o == &origin)
+    }
+}
+
+/// The failure of a callback GitHub sent with `error=…` instead of a code.
+pub fn declined(error: &str) -> AuthError {
+    if error == "access_denied" {
+        AuthError::AccessDenied
+    } else {
+        AuthError::NotAuthorized
+    }
 }
 
 /// Starts a sign-in: stores a single-use state with its PKCE verifier and returns GitHub's
 /// authorize URL to redirect to.
-pub async fn begin(app: &App, return_to: Option<&str>) -> Result<String, ApiError> {
-    let Some((client_id, authorize)) = app.github.authorize_base() else {
-        return Err(crate::github::GitHubError::NotConfigured.into());
+pub async fn begin(oauth: &OAuth, return_to: Option<&str>) -> Result<String, AuthError> {
+    let auth = &oauth.auth;
+    let Some((client_id, authorize)) = auth.github.authorize_base() else {
+        return Err(AuthError::GitHubNotConfigured);
     };
     if let Some(rt) = return_to {
-        if !return_to_allowed(app, rt) {
-            return Err(ApiError::unprocessable(
-                "return_to_not_allowed",
-                "return_to is not an allowed address",
-            ));
+        if !oauth.return_to_allowed(rt) {
+            return Err(AuthError::ReturnToNotAllowed);
         }
     }
     let state = crypto::random_alphanumeric(32);
@@ -61,19 +91,19 @@ pub async fn begin(app: &App, return_to: Option<&str>) -> Result<String, ApiErro
          values ($1, $2, $3, now() + make_interval(mins => $4))",
     )
     .bind(crypto::sha256(state.as_bytes()))
-    .bind(crypto::seal(&app.config.secret_key, verifier.as_bytes()))
+    .bind(auth.seal(verifier.as_bytes()))
     .bind(return_to)
     .bind(STATE_TTL_MINUTES as i32)
-    .execute(&app.pool)
+    .execute(&auth.pool)
     .await?;
     // Old states are cleaned up as new ones are made.
     sqlx::query("delete from oauth_states where expires_at < now() - interval '1 hour'")
-        .execute(&app.pool)
+        .execute(&auth.pool)
         .await?;
-    let mut url = url::Url::parse(&authorize).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut url = url::Url::parse(&authorize)?;
     url.query_pairs_mut()
         .append_pair("client_id", &client_id)
-        .append_pair("redirect_uri", &callback_url(app))
+        .append_pair("redirect_uri", &oauth.callback_url())
         .append_pair("scope", "read:user user:email repo")
         .append_pair("state", &state)
         .append_pair("code_challenge", &challenge)
@@ -90,15 +120,11 @@ pub struct Completed {
 
 /// Finishes a sign-in: the state is consumed (single use, unexpired), the code exchanged with
 /// the stored verifier, the user upserted and a session issued.
-pub async fn complete(app: &App, code: &str, state: &str) -> Result<Completed, ApiError> {
-    let bad_state = || {
-        ApiError::bad_request(
-            "invalid_oauth_state",
-            "unknown, used or expired sign-in state",
-        )
-    };
-    if app.github.authorize_base().is_none() {
-        return Err(crate::github::GitHubError::NotConfigured.into());
+pub async fn complete(oauth: &OAuth, code: &str, state: &str) -> Result<Completed, AuthError> {
+    let auth = &oauth.auth;
+    let bad_state = || AuthError::BadState;
+    if auth.github.authorize_base().is_none() {
+        return Err(AuthError::GitHubNotConfigured);
     }
     if code.is_empty() || code.len() > 256 || state.is_empty() || state.len() > 256 {
         return Err(bad_state());
@@ -107,23 +133,20 @@ pub async fn complete(app: &App, code: &str, state: &str) -> Result<Completed, A
         "delete from oauth_states where state_hash = $1 returning code_verifier, return_to, expires_at > now() as fresh",
     )
     .bind(crypto::sha256(state.as_bytes()))
-    .fetch_optional(&app.pool)
+    .fetch_optional(&auth.pool)
     .await?
     .ok_or_else(bad_state)?;
     if !row.get::<bool, _>("fresh") {
         return Err(bad_state());
     }
     let sealed: Vec<u8> = row.get("code_verifier");
-    let verifier = crypto::open(&app.config.secret_key, &sealed)
-        .ok()
-        .and_then(|v| String::from_utf8(v).ok())
-        .ok_or_else(bad_state)?;
-    let token = app
+    let verifier = auth.open(&sealed).ok_or_else(bad_state)?;
+    let token = auth
         .github
-        .exchange_code(code, &verifier, &callback_url(app))
+        .exchange_code(code, &verifier, &oauth.callback_url())
         .await?;
-    let user = app.github.user(&token).await?;
-    let session = session::issue(app, &user, &token).await?;
+    let user = auth.github.user(&token).await?;
+    let session = session::issue(auth, &user, &token).await?;
     Ok(Completed {
         session,
         return_to: row.get("return_to"),
@@ -132,17 +155,15 @@ pub async fn complete(app: &App, code: &str, state: &str) -> Result<Completed, A
 
 /// Trades a GitHub token (from VS Code's GitHub sign-in) for a cairn session.
 pub async fn exchange_github_token(
-    app: &App,
+    auth: &Auth,
     github_token: &str,
-) -> Result<IssuedSession, ApiError> {
+) -> Result<IssuedSession, AuthError> {
     let t = github_token.trim();
     if t.is_empty() || t.len() > 512 || !t.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::unauthorized(
-            "invalid_github_token",
-            "GitHub refused the token",
-        ));
+        // Not shaped like a token: refused as GitHub would refuse it, without asking.
+        return Err(AuthError::GitHubTokenRefused);
     }
     let token = SecretString::from(t.to_owned());
-    let user = app.github.user(&token).await?;
-    session::issue(app, &user, &token).await
+    let user = auth.github.user(&token).await?;
+    session::issue(auth, &user, &token).await
 }

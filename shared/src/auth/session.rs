@@ -2,7 +2,6 @@
 //! GitHub token is kept sealed beside the session.
 
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -11,7 +10,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::app::App;
+use super::{Auth, AuthError, AuthState};
 use crate::crypto;
 use crate::domain::SessionToken;
 use crate::error::ApiError;
@@ -29,12 +28,13 @@ pub struct Caller {
     pub github_token: SecretString,
 }
 
-/// The signed-in caller of a route: handlers that take a `Caller` answer `401` without one.
-impl FromRequestParts<Arc<App>> for Caller {
+/// The signed-in caller of a route, on any state that lends an [`Auth`]: handlers that take a
+/// `Caller` answer `401` without one.
+impl<S: AuthState> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        authenticate(app, &parts.headers).await
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Ok(authenticate(state.auth(), &parts.headers).await?)
     }
 }
 
@@ -53,20 +53,12 @@ pub struct SessionUser {
     pub github_id: i64,
 }
 
-fn invalid() -> ApiError {
-    ApiError::unauthorized(
-        "invalid_session",
-        "missing, invalid or expired session token",
-    )
-}
-
-/// Authenticates `Authorization: Bearer cairn_s_…`. Every failure is the same `401`.
-pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// Authenticates `Authorization: Bearer cairn_s_…`. Every bad token is the same
+/// [`AuthError::InvalidSession`].
+pub async fn authenticate(auth: &Auth, headers: &HeaderMap) -> Result<Caller, AuthError> {
+    let invalid = || AuthError::InvalidSession;
     let Some(raw) = crate::http::extract::bearer(headers) else {
-        return Err(ApiError::unauthorized(
-            "missing_session",
-            "Authorization: Bearer <session token> is required",
-        ));
+        return Err(AuthError::MissingSession);
     };
     let token = SessionToken::parse(raw).ok_or_else(invalid)?;
     let hash = token.hash();
@@ -77,7 +69,7 @@ pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, ApiE
           where s.token_hash = $1 and s.expires_at > now()",
     )
     .bind(&hash)
-    .fetch_optional(&app.pool)
+    .fetch_optional(&auth.pool)
     .await?
     .ok_or_else(invalid)?;
     let stored: Vec<u8> = row.get("token_hash");
@@ -85,17 +77,14 @@ pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, ApiE
         return Err(invalid());
     }
     let sealed: Vec<u8> = row.get("github_token_enc");
-    let github_token = crypto::open(&app.config.secret_key, &sealed)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(invalid)?;
+    let github_token = auth.open(&sealed).ok_or_else(invalid)?;
     let session_id: i64 = row.get("id");
     let last_used: DateTime<Utc> = row.get("last_used_at");
     if Utc::now() - last_used > chrono::Duration::minutes(5) {
         // Throttled: one write per session per five minutes, not per request.
         sqlx::query("update sessions set last_used_at = now() where id = $1")
             .bind(session_id)
-            .execute(&app.pool)
+            .execute(&auth.pool)
             .await?;
     }
     Ok(Caller {
@@ -112,20 +101,16 @@ pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Caller, ApiE
 
 /// Upserts the GitHub user and issues a new session holding their sealed GitHub token.
 pub async fn issue(
-    app: &App,
+    auth: &Auth,
     user: &GitHubUser,
     github_token: &SecretString,
-) -> Result<IssuedSession, ApiError> {
+) -> Result<IssuedSession, AuthError> {
     use secrecy::ExposeSecret;
     let token = SessionToken::generate();
-    let ttl =
-        chrono::Duration::from_std(app.config.session_ttl).unwrap_or(chrono::Duration::days(30));
+    let ttl = chrono::Duration::from_std(auth.session_ttl).unwrap_or(chrono::Duration::days(30));
     let expires_at = Utc::now() + ttl;
-    let sealed = crypto::seal(
-        &app.config.secret_key,
-        github_token.expose_secret().as_bytes(),
-    );
-    let mut tx = app.pool.begin().await?;
+    let sealed = auth.seal(github_token.expose_secret().as_bytes());
+    let mut tx = auth.pool.begin().await?;
     let user_id: i64 = sqlx::query_scalar(
         "insert into users (github_id, github_login, github_email, avatar_url)
          values ($1, $2, $3, $4)
@@ -167,10 +152,10 @@ pub async fn issue(
 }
 
 /// Ends a session: its token stops working at once.
-pub async fn revoke(app: &App, caller: &Caller) -> Result<(), ApiError> {
+pub async fn revoke(auth: &Auth, caller: &Caller) -> Result<(), AuthError> {
     sqlx::query("delete from sessions where id = $1")
         .bind(caller.session_id)
-        .execute(&app.pool)
+        .execute(&auth.pool)
         .await?;
     Ok(())
 }

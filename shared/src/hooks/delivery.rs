@@ -8,29 +8,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, Row};
 
-use super::link::{self, Plan};
-use crate::app::App;
-use crate::crypto;
-use crate::error::ApiError;
+use super::link::{self, Plan, Reason};
+use super::HooksError;
+use crate::auth::Auth;
 use crate::http::MAX_BODY_BYTES;
 use crate::ingest::backfill;
 use crate::vercel::{self, Delivery, DeploymentEvent, EventKind};
-
-/// Why a deployment was recorded without a project (or a delivery ignored), for the response.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Reason {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl Reason {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-}
 
 /// The answer to a delivery (always a 200: Vercel only needs to know it arrived).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -77,37 +60,29 @@ struct Hook {
 /// Checks, parses and applies one delivery to hook `hook_id`. `signature` is the
 /// `x-vercel-signature` header as sent.
 pub async fn receive(
-    app: &App,
+    auth: &Auth,
     hook_id: &str,
     body: &[u8],
     signature: Option<&str>,
-) -> Result<Receipt, ApiError> {
+) -> Result<Receipt, HooksError> {
     if !super::valid_hook_id(hook_id) {
-        return Err(ApiError::not_found("hook"));
+        return Err(HooksError::HookNotFound);
     }
     let row = sqlx::query(
         "select user_id, secret_enc from vercel_hooks where hook_id = $1 and deleted_at is null",
     )
     .bind(hook_id)
-    .fetch_optional(&app.pool)
+    .fetch_optional(auth.pool())
     .await?
-    .ok_or_else(|| ApiError::not_found("hook"))?;
+    .ok_or(HooksError::HookNotFound)?;
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::too_large(
-            "payload_too_large",
-            "request body exceeds 1 MiB",
-        ));
+        return Err(HooksError::DeliveryTooLarge);
     }
     let sealed: Vec<u8> = row.get("secret_enc");
-    let secret = crypto::open(&app.config.secret_key, &sealed)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
+    let secret = auth
+        .open(&sealed)
         .map(secrecy::SecretString::from)
-        .ok_or_else(|| {
-            ApiError::Internal(anyhow::anyhow!(
-                "hook secret could not be decrypted (CAIRN_SECRET_KEY changed?)"
-            ))
-        })?;
+        .ok_or(HooksError::SecretUnreadable)?;
     vercel::verify(&secret, body, signature)?;
     let delivery = vercel::parse(body)?;
     let hook = Hook {
@@ -119,14 +94,14 @@ pub async fn receive(
     )
     .bind(&hook.hook_id)
     .bind(&delivery.id)
-    .fetch_one(&app.pool)
+    .fetch_one(auth.pool())
     .await?;
     let receipt = if seen {
         Receipt::bare("duplicate", &delivery)
     } else {
         match &delivery.kind {
-            EventKind::Ignored => ignore(app, &hook, &delivery, None).await?,
-            EventKind::Deployment(dep) => deployment(app, &hook, &delivery, dep).await?,
+            EventKind::Ignored => ignore(auth, &hook, &delivery, None).await?,
+            EventKind::Deployment(dep) => deployment(auth, &hook, &delivery, dep).await?,
         }
     };
     tracing::info!(
@@ -164,12 +139,12 @@ async fn record_delivery(
 
 /// Acknowledges a delivery cairn has no use for, recording it so a redelivery is a duplicate.
 async fn ignore(
-    app: &App,
+    auth: &Auth,
     hook: &Hook,
     d: &Delivery,
     reason: Option<Reason>,
-) -> Result<Receipt, ApiError> {
-    let mut tx = app.pool.begin().await?;
+) -> Result<Receipt, HooksError> {
+    let mut tx = auth.pool().begin().await?;
     if !record_delivery(&mut tx, hook, d).await? {
         return Ok(Receipt::bare("duplicate", d));
     }
@@ -251,14 +226,14 @@ fn another_hook() -> Reason {
 
 /// Applies a deployment event.
 async fn deployment(
-    app: &App,
+    auth: &Auth,
     hook: &Hook,
     d: &Delivery,
     dep: &DeploymentEvent,
-) -> Result<Receipt, ApiError> {
+) -> Result<Receipt, HooksError> {
     let known = sqlx::query("select project_id, hook_id from deployments where deployment_id = $1")
         .bind(&dep.id)
-        .fetch_optional(&app.pool)
+        .fetch_optional(auth.pool())
         .await?
         .map(|r| {
             (
@@ -268,34 +243,33 @@ async fn deployment(
         });
     if let Some((_, Some(owner))) = &known {
         if *owner != hook.hook_id {
-            return ignore(app, hook, d, Some(another_hook())).await;
+            return ignore(auth, hook, d, Some(another_hook())).await;
         }
     }
     let linked = known.as_ref().and_then(|(p, _)| p.clone());
     // The GitHub check happens before the transaction: no transaction waits on GitHub.
     let plan = match (&linked, &dep.git) {
         (Some(p), _) => Plan::Use(p.clone()),
-        (None, Some(git)) => link::plan(app, hook.user_id, &git.repo).await?,
+        (None, Some(git)) => link::plan(auth, hook.user_id, &git.repo).await?,
         (None, None) => Plan::Unlinked(Reason::new(
             "not_github",
             "the deployment is not built from a GitHub repo, so it is recorded without a project",
         )),
     };
-    let mut tx = app.pool.begin().await?;
+    let mut tx = auth.pool().begin().await?;
     if !record_delivery(&mut tx, hook, d).await? {
         return Ok(Receipt::bare("duplicate", d));
     }
     let (project_id, created, reason) = match plan {
         Plan::Use(p) => (Some(p), false, None),
-        Plan::Create => {
-            let git = dep
-                .git
-                .as_ref()
-                .map(|g| &g.repo)
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("create without a repo")))?;
-            let (p, created) =
-                link::create_or_find(&mut tx, git, hook.user_id, dep.vercel_project_id.as_deref())
-                    .await?;
+        Plan::Create(repo) => {
+            let (p, created) = link::create_or_find(
+                &mut tx,
+                &repo,
+                hook.user_id,
+                dep.vercel_project_id.as_deref(),
+            )
+            .await?;
             (Some(p), created, None)
         }
         Plan::Unlinked(r) => (None, false, Some(r)),
@@ -305,7 +279,7 @@ async fn deployment(
     else {
         // Another hook inserted this deployment since we looked; keep what it wrote.
         drop(tx);
-        return ignore(app, hook, d, Some(another_hook())).await;
+        return ignore(auth, hook, d, Some(another_hook())).await;
     };
     if let (Some(p), Some(v)) = (&project_id, &dep.vercel_project_id) {
         sqlx::query("update projects set vercel_project_id = $2 where project_id = $1 and vercel_project_id is null")
@@ -321,7 +295,7 @@ async fn deployment(
     }
     // Again after commit: an event stored while this transaction ran was invisible to it, and
     // its own check could not see this uncommitted deployment (see `backfill`).
-    match backfill::fill_commits_now(&app.pool, &dep.id).await {
+    match backfill::fill_commits_now(auth.pool(), &dep.id).await {
         Ok(n) => events_updated += n,
         Err(e) => {
             tracing::warn!(deployment.id = %dep.id, error = %e, "filling in commits after the deployment failed")

@@ -5,29 +5,45 @@
 //! every route. Otherwise the deployment is recorded unlinked, and the reason is returned.
 
 use secrecy::SecretString;
+use serde::Serialize;
 use sqlx::{Connection, PgConnection, Row};
 
-use super::delivery::Reason;
-use crate::app::App;
-use crate::auth::{access, Caller};
-use crate::crypto;
+use super::HooksError;
+use crate::auth::{access, Auth, AuthError, Caller};
 use crate::domain::RepoFullName;
-use crate::error::ApiError;
 use crate::github::Permission;
+use crate::projects::ProjectsError;
+
+/// Why a deployment was recorded without a project (or a delivery ignored), for the response.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Reason {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Reason {
+    /// A reason with its stable code and a sentence for the user.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
 
 /// What to do with a deployment's project.
 pub enum Plan {
     /// Link to this live project.
     Use(String),
     /// The repo has no project and the hook's owner administers it: create one.
-    Create,
+    Create(RepoFullName),
     /// Record the deployment without a project, for this reason.
     Unlinked(Reason),
 }
 
 /// The hook owner as a [`Caller`], from their latest unexpired session (which holds their sealed
 /// GitHub token); `None` when they have none, or it cannot be opened.
-async fn owner_as_caller(app: &App, user_id: i64) -> Result<Option<Caller>, ApiError> {
+async fn owner_as_caller(auth: &Auth, user_id: i64) -> Result<Option<Caller>, sqlx::Error> {
     let row = sqlx::query(
         "select s.id, s.github_token_enc, s.expires_at, u.github_id, u.github_login, u.github_email, u.avatar_url
            from sessions s join users u on u.id = s.user_id
@@ -35,14 +51,11 @@ async fn owner_as_caller(app: &App, user_id: i64) -> Result<Option<Caller>, ApiE
           order by s.created_at desc, s.id desc limit 1",
     )
     .bind(user_id)
-    .fetch_optional(&app.pool)
+    .fetch_optional(auth.pool())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let sealed: Vec<u8> = row.get("github_token_enc");
-    let Some(token) = crypto::open(&app.config.secret_key, &sealed)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-    else {
+    let Some(token) = auth.open(&sealed) else {
         return Ok(None);
     };
     Ok(Some(Caller {
@@ -59,10 +72,10 @@ async fn owner_as_caller(app: &App, user_id: i64) -> Result<Option<Caller>, ApiE
 
 /// Decides the project of a deployment of `repo` reported by a hook of `user_id`. GitHub being
 /// unreachable is an error (a 503: Vercel redelivers); every other answer is a plan.
-pub async fn plan(app: &App, user_id: i64, repo: &RepoFullName) -> Result<Plan, ApiError> {
+pub async fn plan(auth: &Auth, user_id: i64, repo: &RepoFullName) -> Result<Plan, HooksError> {
     let existing = sqlx::query("select project_id, owner_id from projects where repo_full_name = $1 and deleted_at is null")
         .bind(repo.key())
-        .fetch_optional(&app.pool)
+        .fetch_optional(auth.pool())
         .await?
         .map(|r| (r.get::<String, _>("project_id"), r.get::<i64, _>("owner_id")));
     if let Some((project_id, owner)) = &existing {
@@ -70,15 +83,15 @@ pub async fn plan(app: &App, user_id: i64, repo: &RepoFullName) -> Result<Plan, 
             return Ok(Plan::Use(project_id.clone()));
         }
     }
-    let Some(owner) = owner_as_caller(app, user_id).await? else {
+    let Some(owner) = owner_as_caller(auth, user_id).await? else {
         return Ok(Plan::Unlinked(Reason::new(
             "no_github_session",
             format!("the hook's owner has no active cairn session, so cairn cannot check their rights on {repo} on GitHub; they should sign in again"),
         )));
     };
-    match access::permission(app, &owner, repo).await {
+    match access::permission(auth, &owner, repo).await {
         Ok(p) if p >= Permission::Admin => {
-            Ok(existing.map_or(Plan::Create, |(id, _)| Plan::Use(id)))
+            Ok(existing.map_or_else(|| Plan::Create(repo.clone()), |(id, _)| Plan::Use(id)))
         }
         Ok(_) => Ok(Plan::Unlinked(Reason::new(
             "not_repo_admin",
@@ -87,11 +100,11 @@ pub async fn plan(app: &App, user_id: i64, repo: &RepoFullName) -> Result<Plan, 
                 owner.github_login
             ),
         ))),
-        Err(e) if e.status() == 401 => Ok(Plan::Unlinked(Reason::new(
+        Err(AuthError::GitHubTokenRefused) => Ok(Plan::Unlinked(Reason::new(
             "github_token_rejected",
             "GitHub refused the hook owner's token; they should sign in to cairn again",
         ))),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -102,7 +115,7 @@ pub async fn create_or_find(
     repo: &RepoFullName,
     user_id: i64,
     vercel_project_id: Option<&str>,
-) -> Result<(String, bool), ApiError> {
+) -> Result<(String, bool), ProjectsError> {
     let mut savepoint = conn.begin().await?;
     match crate::projects::insert_project(&mut savepoint, repo, user_id, vercel_project_id).await {
         Ok((project_id, _)) => {
@@ -117,7 +130,7 @@ pub async fn create_or_find(
             savepoint.commit().await?;
             Ok((project_id, true))
         }
-        Err(e) if e.code() == "project_exists" => {
+        Err(ProjectsError::ProjectExists) => {
             savepoint.rollback().await?;
             let id: String = sqlx::query_scalar(
                 "select project_id from projects where repo_full_name = $1 and deleted_at is null",

@@ -1,0 +1,64 @@
+//! What can go wrong signing in, authenticating a session or checking repo access. The status and
+//! code of each variant are in `crate::error` (its auth section); the messages here are the ones
+//! clients see.
+
+use crate::github::GitHubError;
+
+/// Why a caller is refused, or a sign-in fails.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization: Bearer …` header.
+    #[error("Authorization: Bearer <session token> is required")]
+    MissingSession,
+    /// A bearer that is not a live session: malformed, unknown, expired, or its sealed GitHub
+    /// token cannot be opened. Every case reads the same.
+    #[error("missing, invalid or expired session token")]
+    InvalidSession,
+    /// GitHub refused the user's token (or it is not shaped like one).
+    #[error("GitHub refused the token")]
+    GitHubTokenRefused,
+    /// No GitHub OAuth app is configured.
+    #[error("GitHub sign-in is not configured: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET")]
+    GitHubNotConfigured,
+    /// GitHub could not be reached or answered with an error.
+    #[error("GitHub could not be reached, retry later")]
+    GitHubUnavailable(#[source] anyhow::Error),
+    /// GitHub refused the authorization code of the callback.
+    #[error("GitHub refused the authorization code")]
+    CodeRefused(#[source] GitHubError),
+    /// The sign-in state is unknown, used or expired (or the code or state is implausible).
+    #[error("unknown, used or expired sign-in state")]
+    BadState,
+    /// The user declined on GitHub (`error=access_denied` on the callback).
+    #[error("GitHub did not authorize the sign-in")]
+    AccessDenied,
+    /// GitHub sent the callback another error.
+    #[error("GitHub did not authorize the sign-in")]
+    NotAuthorized,
+    /// The sign-in asked to send its token to an address that is not allowed.
+    #[error("return_to is not an allowed address")]
+    ReturnToNotAllowed,
+    /// The caller has no access to the repo of this object (answered as if it did not exist).
+    #[error("{0} not found")]
+    NoAccess(&'static str),
+    /// The caller can read the repo but the action needs admin rights.
+    #[error("you need admin rights on this repo on GitHub")]
+    NotRepoAdmin,
+    /// A URL cairn builds (GitHub's authorize URL, the `return_to` redirect) does not parse.
+    #[error("a sign-in URL could not be built")]
+    BadUrl(#[from] url::ParseError),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<GitHubError> for AuthError {
+    fn from(e: GitHubError) -> Self {
+        match e {
+            GitHubError::NotConfigured => Self::GitHubNotConfigured,
+            GitHubError::BadCode(_) => Self::CodeRefused(e),
+            GitHubError::Unauthorized => Self::GitHubTokenRefused,
+            GitHubError::Unavailable(src) => Self::GitHubUnavailable(src),
+        }
+    }
+}
