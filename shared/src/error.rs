@@ -1,6 +1,12 @@
 //! The one place errors become HTTP: every concern's error converts into [`ApiError`], whose
 //! `status()` documents each class and whose body is the uniform
 //! `{"error": {"code": "snake_case_code", "message": "human text"}}`.
+//!
+//! Use cases return their concern's own enum, whose variants say what went wrong in the domain
+//! (`auth::AuthError`, `projects::ProjectsError`, `hooks::HooksError`,
+//! `incidents::IncidentsError`, …); callers branch on those variants. Below the classes, one
+//! section per concern maps each variant to its status and stable `code` — clients depend on
+//! them, so a code, once published, does not change.
 
 use std::borrow::Cow;
 

@@ -1,5 +1,5 @@
 //! Projects and their ingest keys: create (admin on the repo), list, get, mint and revoke keys
-//! ([`keys`]), and the audit log of what was done to them ([`audit`]).
+//! (`keys`), and the audit log of what was done to them (`audit`).
 
 mod audit;
 mod error;
