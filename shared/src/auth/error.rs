@@ -62,3 +62,69 @@ impl From<GitHubError> for AuthError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    fn http(e: AuthError) -> (u16, &'static str, String) {
+        let e = ApiError::from(e);
+        (e.status(), e.code(), e.to_string())
+    }
+
+    #[test]
+    fn each_variant_keeps_its_published_status_and_code() {
+        let cases = [
+            (AuthError::MissingSession, 401, "missing_session"),
+            (AuthError::InvalidSession, 401, "invalid_session"),
+            (AuthError::GitHubTokenRefused, 401, "invalid_github_token"),
+            (
+                AuthError::CodeRefused(GitHubError::BadCode("x".into())),
+                400,
+                "invalid_oauth_code",
+            ),
+            (AuthError::BadState, 400, "invalid_oauth_state"),
+            (AuthError::AccessDenied, 400, "oauth_access_denied"),
+            (AuthError::NotAuthorized, 400, "oauth_error"),
+            (AuthError::NotRepoAdmin, 403, "not_repo_admin"),
+            (AuthError::ReturnToNotAllowed, 422, "return_to_not_allowed"),
+            (AuthError::GitHubNotConfigured, 503, "github_not_configured"),
+            (
+                AuthError::GitHubUnavailable(anyhow::anyhow!("down")),
+                503,
+                "github_unavailable",
+            ),
+            (
+                AuthError::Database(sqlx::Error::PoolTimedOut),
+                503,
+                "database_unavailable",
+            ),
+            (
+                AuthError::Database(sqlx::Error::RowNotFound),
+                500,
+                "internal_error",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let (s, c, _) = http(e);
+            assert_eq!((s, c), (status, code));
+        }
+        assert_eq!(
+            http(AuthError::NoAccess("project")),
+            (404, "not_found", "project not found".to_owned())
+        );
+    }
+
+    #[test]
+    fn github_failures_become_auth_failures() {
+        assert!(matches!(
+            AuthError::from(GitHubError::Unauthorized),
+            AuthError::GitHubTokenRefused
+        ));
+        assert!(matches!(
+            AuthError::from(GitHubError::NotConfigured),
+            AuthError::GitHubNotConfigured
+        ));
+    }
+}

@@ -33,3 +33,53 @@ pub enum HooksError {
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    #[test]
+    fn each_variant_keeps_its_published_status_and_code() {
+        let cases = [
+            (HooksError::InvalidSecret, 422, "invalid_secret"),
+            (HooksError::HookNotFound, 404, "not_found"),
+            (HooksError::DeliveryTooLarge, 413, "payload_too_large"),
+            (
+                HooksError::Vercel(VercelError::MissingSignature),
+                401,
+                "missing_signature",
+            ),
+            (
+                HooksError::Vercel(VercelError::BadSignature),
+                401,
+                "invalid_signature",
+            ),
+            (
+                HooksError::Vercel(VercelError::InvalidJson("x".into())),
+                400,
+                "invalid_json",
+            ),
+            (
+                HooksError::Vercel(VercelError::InvalidPayload("x".into())),
+                422,
+                "invalid_payload",
+            ),
+            (HooksError::SecretUnreadable, 500, "internal_error"),
+            (
+                HooksError::Auth(AuthError::GitHubUnavailable(anyhow::anyhow!("down"))),
+                503,
+                "github_unavailable",
+            ),
+            (
+                HooksError::Projects(ProjectsError::ProjectExists),
+                409,
+                "project_exists",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let e = ApiError::from(e);
+            assert_eq!((e.status(), e.code()), (status, code));
+        }
+    }
+}

@@ -41,3 +41,45 @@ pub enum IncidentsError {
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    #[test]
+    fn each_variant_keeps_its_published_status_and_code() {
+        let cases = [
+            (IncidentsError::MissingRepo, 422, "missing_repo"),
+            (
+                IncidentsError::InvalidRepo(DomainError::InvalidRepo),
+                422,
+                "invalid_repo",
+            ),
+            (
+                IncidentsError::InvalidCommitSha(DomainError::InvalidCommitSha),
+                422,
+                "invalid_commit_sha",
+            ),
+            (IncidentsError::InvalidStatus, 422, "invalid_status"),
+            (IncidentsError::InvalidLimit, 422, "invalid_limit"),
+            (IncidentsError::InvalidCursor, 422, "invalid_cursor"),
+            (IncidentsError::RepoNotFound, 404, "not_found"),
+            (IncidentsError::IncidentNotFound, 404, "not_found"),
+            (
+                IncidentsError::StoredRepo(DomainError::InvalidRepo),
+                500,
+                "internal_error",
+            ),
+            (
+                IncidentsError::Auth(AuthError::NoAccess("repo")),
+                404,
+                "not_found",
+            ),
+        ];
+        for (e, status, code) in cases {
+            let e = ApiError::from(e);
+            assert_eq!((e.status(), e.code()), (status, code));
+        }
+    }
+}

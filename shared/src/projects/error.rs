@@ -29,3 +29,58 @@ pub enum ProjectsError {
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    #[test]
+    fn each_variant_keeps_its_published_status_and_code() {
+        let cases = [
+            (
+                ProjectsError::InvalidRepo(DomainError::InvalidRepo),
+                422,
+                "invalid_repo",
+                "repo must look like owner/name",
+            ),
+            (
+                ProjectsError::ProjectExists,
+                409,
+                "project_exists",
+                "this repo already has a project",
+            ),
+            (
+                ProjectsError::ProjectNotFound,
+                404,
+                "not_found",
+                "project not found",
+            ),
+            (
+                ProjectsError::KeyNotFound,
+                404,
+                "not_found",
+                "key not found",
+            ),
+            (
+                ProjectsError::InvalidParameter("limit"),
+                422,
+                "invalid_parameter",
+                "limit is out of range",
+            ),
+            (
+                ProjectsError::Auth(AuthError::NotRepoAdmin),
+                403,
+                "not_repo_admin",
+                "you need admin rights on this repo on GitHub",
+            ),
+        ];
+        for (e, status, code, message) in cases {
+            let e = ApiError::from(e);
+            assert_eq!(
+                (e.status(), e.code(), e.to_string().as_str()),
+                (status, code, message)
+            );
+        }
+    }
+}
