@@ -6,7 +6,10 @@ pub mod server;
 
 use std::sync::Arc;
 
+use shared::config::Config;
+use shared::ingest::Ingest;
 use shared::App;
+use sqlx::PgPool;
 use utoipa::openapi::path::PathItem;
 use utoipa::OpenApi;
 
@@ -20,15 +23,36 @@ fn functions() -> [(&'static str, utoipa::openapi::OpenApi); 4] {
     ]
 }
 
+/// Every function's state, built once from one [`Config`] around one pool: what `cairn serve`
+/// lends the merged routers (on Lambda, each function's `main` builds only its own).
+pub struct States {
+    /// The pool every state shares (one process serves every function).
+    pub pool: PgPool,
+    pub ingest: ingest::AppState,
+    /// The incidents, projects and oauth-callback functions' state.
+    pub app: Arc<App>,
+}
+
+impl States {
+    /// Builds every function's state from `config` (the pool connects lazily).
+    pub fn new(config: Config) -> anyhow::Result<Self> {
+        let pool = shared::db::pool(&config)?;
+        Ok(Self {
+            ingest: Arc::new(Ingest::with_pool(&config, pool.clone())),
+            app: Arc::new(App::with_pool(config, pool.clone())),
+            pool,
+        })
+    }
+}
+
 /// Every function's routes merged, with state, `/healthz` and the shared edge: what `cairn serve`
 /// serves on one port, as API Gateway routes each path to its function.
-pub fn app(app: Arc<App>) -> axum::Router {
-    let pool = app.pool.clone();
-    let routes = ingest::router(Arc::clone(&app))
-        .merge(incidents::router(Arc::clone(&app)))
-        .merge(projects::router(Arc::clone(&app)))
-        .merge(oauth_callback::router(app));
-    shared::http::finish(routes, pool)
+pub fn app(states: &States) -> axum::Router {
+    let routes = ingest::router(Arc::clone(&states.ingest))
+        .merge(incidents::router(Arc::clone(&states.app)))
+        .merge(projects::router(Arc::clone(&states.app)))
+        .merge(oauth_callback::router(Arc::clone(&states.app)));
+    shared::http::finish(routes, states.pool.clone())
 }
 
 /// Every route as `(function, METHOD, path template)`, read from what the routers declare (the

@@ -2,7 +2,6 @@
 //! `cairn migrate` (apply migrations to `DATABASE_URL`).
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
 
@@ -88,8 +87,8 @@ async fn serve() -> anyhow::Result<()> {
         // One process serves every function locally: a bigger pool than a Lambda instance.
         config.db.max_connections = 6;
     }
-    let app = Arc::new(shared::App::new(config)?);
-    shared::db::migrate(&app.pool)
+    let states = cairn::States::new(config)?;
+    shared::db::migrate(&states.pool)
         .await
         .context("applying migrations")?;
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -99,10 +98,10 @@ async fn serve() -> anyhow::Result<()> {
         "cairn: serving every function on http://{}",
         listener.local_addr()?
     );
-    tokio::spawn(cairn::server::fold_loop(Arc::clone(&app)));
+    tokio::spawn(cairn::server::fold_loop(states.pool.clone()));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        () = cairn::server::serve(app, listener) => {}
+        () = cairn::server::serve(cairn::app(&states), listener) => {}
         _ = tokio::signal::ctrl_c() => eprintln!("cairn: shutting down"),
         _ = term.recv() => eprintln!("cairn: shutting down"),
     }

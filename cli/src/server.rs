@@ -3,7 +3,6 @@
 //! function ([`crate::app`]), which routes it as API Gateway would.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -14,7 +13,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use shared::http::{too_large, Response, MAX_BODY_BYTES};
-use shared::{ApiError, App};
+use shared::ApiError;
+use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_service::Service;
 
@@ -109,14 +109,13 @@ async fn serve_one(
     router.call(req).await
 }
 
-/// Serves `app` on `listener` until the task is dropped.
-pub async fn serve(app: Arc<App>, listener: TcpListener) {
-    serve_with(app, listener, Limits::default()).await
+/// Serves `router` (every function's, [`crate::app`]) on `listener` until the task is dropped.
+pub async fn serve(router: axum::Router, listener: TcpListener) {
+    serve_with(router, listener, Limits::default()).await
 }
 
 /// [`serve`] with explicit read timeouts.
-pub async fn serve_with(app: Arc<App>, listener: TcpListener, limits: Limits) {
-    let router = crate::app(app);
+pub async fn serve_with(router: axum::Router, listener: TcpListener, limits: Limits) {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,
@@ -143,10 +142,10 @@ pub async fn serve_with(app: Arc<App>, listener: TcpListener, limits: Limits) {
 }
 
 /// Folds pending counts every second, so counts converge even when no request comes.
-pub async fn fold_loop(app: Arc<App>) {
+pub async fn fold_loop(pool: PgPool) {
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        if let Err(e) = shared::ingest::fold::fold_if_free(&app.pool).await {
+        if let Err(e) = shared::ingest::fold::fold_if_free(&pool).await {
             tracing::debug!(error = %e, "background fold failed");
         }
     }

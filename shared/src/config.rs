@@ -150,6 +150,50 @@ impl Config {
     }
 }
 
+/// Reads the configuration from the environment and builds a Lambda function's state from it
+/// with `build` (pool, clients), once at cold start. Any error, of either step, is also reported
+/// to the Runtime API's `/init/error`, so Lambda shows its cause (`Runtime.ConfigError:
+/// environment variable … is not set`) instead of a bare exit status.
+pub fn from_env_on_lambda<T>(build: impl FnOnce(Config) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let built = Config::from_env().and_then(build);
+    if let Err(e) = &built {
+        report_init_error(&format!("{e:#}"));
+    }
+    built
+}
+
+/// Posts `message` to `/2018-06-01/runtime/init/error` on `AWS_LAMBDA_RUNTIME_API` (a loopback
+/// endpoint: one plain HTTP/1.1 request, blocking, as the process is about to exit). Nothing to
+/// do off Lambda; a failure is only logged.
+fn report_init_error(message: &str) {
+    use std::io::{Read, Write};
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return;
+    };
+    let body = serde_json::json!({"errorType": "Runtime.ConfigError", "errorMessage": message, "stackTrace": []})
+        .to_string();
+    let request = format!(
+        "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nhost: {api}\r\ncontent-type: application/json\r\n\
+         lambda-runtime-function-error-type: Runtime.ConfigError\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let send = || -> std::io::Result<()> {
+        let timeout = std::time::Duration::from_secs(2);
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(&api)?
+            .next()
+            .ok_or_else(|| std::io::Error::other("AWS_LAMBDA_RUNTIME_API has no address"))?;
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.write_all(request.as_bytes())?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer)?;
+        Ok(())
+    };
+    if let Err(e) = send() {
+        tracing::warn!(error = %e, "could not report the init error to the runtime API");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

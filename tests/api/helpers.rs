@@ -198,9 +198,11 @@ impl TestApp {
         let github = FakeGitHub::start().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = format!("http://{}", listener.local_addr().unwrap());
-        let app = Arc::new(App::new(test_config(&db_url, &github.url, &addr, &o)).unwrap());
+        let states = cairn::States::new(test_config(&db_url, &github.url, &addr, &o)).unwrap();
+        // One pool serves every function: closing it (a test breaking the database) breaks all.
+        let app = Arc::clone(&states.app);
         tokio::spawn(cairn::server::serve_with(
-            Arc::clone(&app),
+            cairn::app(&states),
             listener,
             o.limits,
         ));
