@@ -186,15 +186,21 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if is_unavailable(&e) {
-            Self::unavailable(
-                "database_unavailable",
-                "the database is unavailable, retry later",
-                Some(e.into()),
-            )
-        } else {
-            Self::Internal(anyhow::Error::new(e).context("database query failed"))
-        }
+        database_failure(is_unavailable(&e), e.into())
+    }
+}
+
+/// A failed statement: `503 database_unavailable` when the database is unreachable or
+/// overloaded (clients retry), else an opaque 500 whose cause is only logged.
+fn database_failure(unavailable: bool, cause: anyhow::Error) -> ApiError {
+    if unavailable {
+        ApiError::unavailable(
+            "database_unavailable",
+            "the database is unavailable, retry later",
+            Some(cause),
+        )
+    } else {
+        ApiError::Internal(cause.context("database query failed"))
     }
 }
 
@@ -272,19 +278,10 @@ impl From<crate::ingest::IngestError> for ApiError {
     }
 }
 
-/// A failed ingest statement: `503 database_unavailable` when the database is unreachable or
-/// overloaded (clients retry), else an opaque 500 (as [`From<sqlx::Error>`] answers).
+/// A failed ingest statement, answered as any other (`From<sqlx::Error>`).
 impl From<crate::ingest::DbError> for ApiError {
     fn from(e: crate::ingest::DbError) -> Self {
-        if e.is_unavailable() {
-            Self::unavailable(
-                "database_unavailable",
-                "the database is unavailable, retry later",
-                Some(e.into()),
-            )
-        } else {
-            Self::Internal(anyhow::Error::new(e).context("database query failed"))
-        }
+        database_failure(e.is_unavailable(), e.into())
     }
 }
 
