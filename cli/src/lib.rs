@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use shared::auth::Auth;
 use shared::config::Config;
-use shared::App;
+use shared::ingest::Ingest;
 use sqlx::PgPool;
 use utoipa::openapi::path::PathItem;
 use utoipa::OpenApi;
@@ -30,6 +30,8 @@ fn functions() -> [(&'static str, utoipa::openapi::OpenApi); 4] {
 pub struct States {
     /// The pool every state shares (one process serves every function).
     pub pool: PgPool,
+    /// The configuration every state was built from.
+    pub config: Config,
     pub ingest: ingest::AppState,
     pub incidents: incidents::AppState,
     pub projects: projects::AppState,
@@ -45,7 +47,8 @@ impl States {
             incidents: incidents::state(auth.clone()),
             projects: projects::state(&config, auth.clone()),
             oauth: oauth_callback::state(&config, auth),
-            ingest: Arc::new(App::with_pool(config, pool.clone())),
+            ingest: Arc::new(Ingest::with_pool(&config, pool.clone())),
+            config,
             pool,
         })
     }

@@ -4,19 +4,11 @@ use sqlx::PgPool;
 
 use crate::config::Config;
 
-/// The ingest function's state: configuration, the pool, and what ingest keeps per instance.
-/// (The other functions' states are their own: `auth::Auth` and what wraps it.)
+/// The retention function's state: configuration and the pool. (Every HTTP function has its
+/// own: `ingest::Ingest`, `auth::Auth` and what wraps it.)
 pub struct App {
     pub config: Config,
     pub pool: PgPool,
-    /// This instance's share of the per-project rate limit.
-    pub limiter: crate::ratelimit::RateLimiter,
-    /// When this instance last started a fold (ms since the epoch).
-    pub last_fold_ms: std::sync::atomic::AtomicU64,
-    /// Ingest keys looked up in the last second (see `ingest::key`).
-    pub keys: crate::ingest::key::KeyCache,
-    /// Group commit of ingested events (see `ingest::group`).
-    pub writer: crate::ingest::group::GroupCommit,
 }
 
 impl App {
@@ -28,18 +20,7 @@ impl App {
 
     /// Builds the app around an existing pool (`cairn serve` shares one among every function).
     pub fn with_pool(config: Config, pool: PgPool) -> Self {
-        let writer = crate::ingest::group::GroupCommit::new(
-            crate::ingest::group::writers(config.db.max_connections),
-            crate::ingest::store::incident_id_salt(&config.secret_key),
-        );
-        Self {
-            config,
-            pool,
-            limiter: Default::default(),
-            last_fold_ms: Default::default(),
-            keys: Default::default(),
-            writer,
-        }
+        Self { config, pool }
     }
 
     /// Reads config from the environment and builds the app; for Lambda `main`s.

@@ -192,15 +192,21 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if is_unavailable(&e) {
-            Self::unavailable(
-                "database_unavailable",
-                "the database is unavailable, retry later",
-                Some(e.into()),
-            )
-        } else {
-            Self::Internal(anyhow::Error::new(e).context("database query failed"))
-        }
+        database_failure(is_unavailable(&e), e.into())
+    }
+}
+
+/// A failed statement: `503 database_unavailable` when the database is unreachable or
+/// overloaded (clients retry), else an opaque 500 whose cause is only logged.
+fn database_failure(unavailable: bool, cause: anyhow::Error) -> ApiError {
+    if unavailable {
+        ApiError::unavailable(
+            "database_unavailable",
+            "the database is unavailable, retry later",
+            Some(cause),
+        )
+    } else {
+        ApiError::Internal(cause.context("database query failed"))
     }
 }
 
@@ -215,6 +221,86 @@ pub fn is_unique_violation(e: &sqlx::Error, constraint: Option<&str>) -> bool {
     }
 }
 
+// ==== ingest ====================================================================================
+//
+// How each `ingest::IngestError` is answered (`POST /v1/events`, `POST /api/{sentry_id}/envelope/`,
+// `POST /api/{sentry_id}/store/`). The message is the variant's text; status and code are here.
+// Clients and SDKs depend on every code: once published, it does not change.
+//
+// | variant                          | status | code                                  |
+// |----------------------------------|--------|---------------------------------------|
+// | MissingKey                       | 401    | missing_ingest_key                    |
+// | InvalidKey, KeyRevoked           | 401    | invalid_ingest_key                    |
+// | UnknownProject                   | 404    | not_found                             |
+// | ProjectMismatch                  | 403    | project_mismatch                      |
+// | RateLimited                      | 429    | rate_limited (+ Retry-After)          |
+// | EmptyBody                        | 400    | empty_body                            |
+// | JsonTooDeep                      | 400    | json_too_deep                         |
+// | InvalidJson                      | 400    | invalid_json                          |
+// | NotAnObject, InvalidEvent        | 422    | invalid_event                         |
+// | EventTooLarge                    | 413    | event_too_large                       |
+// | EmptyBatch                       | 422    | empty_batch                           |
+// | TooManyEvents                    | 413    | too_many_events                       |
+// | MissingErrorMessage              | 422    | missing_error_message                 |
+// | MissingEnvironment               | 422    | missing_environment                   |
+// | MissingCommitSha                 | 422    | missing_commit_sha                    |
+// | InvalidCommitSha                 | 422    | invalid_commit_sha                    |
+// | InvalidEventId                   | 422    | invalid_event_id                      |
+// | Sentry(e)                        | e.status() | e.code() (see `sentry::SentryError`) |
+// | Database, unreachable/overloaded | 503    | database_unavailable (+ Retry-After)  |
+// | Database, anything else          | 500    | internal_error                        |
+// | WriterStopped                    | 500    | internal_error                        |
+
+impl From<crate::ingest::IngestError> for ApiError {
+    fn from(e: crate::ingest::IngestError) -> Self {
+        use crate::ingest::IngestError as E;
+        let message = e.to_string();
+        match e {
+            E::MissingKey => ApiError::unauthorized("missing_ingest_key", message),
+            E::InvalidKey | E::KeyRevoked => ApiError::unauthorized("invalid_ingest_key", message),
+            E::UnknownProject => ApiError::not_found("project"),
+            E::ProjectMismatch => ApiError::forbidden("project_mismatch", message),
+            E::RateLimited { retry_after } => ApiError::RateLimited { retry_after },
+            E::EmptyBody => ApiError::bad_request("empty_body", message),
+            E::JsonTooDeep { .. } => ApiError::bad_request("json_too_deep", message),
+            E::InvalidJson(_) => ApiError::bad_request("invalid_json", message),
+            E::NotAnObject { .. } | E::InvalidEvent { .. } => {
+                ApiError::unprocessable("invalid_event", message)
+            }
+            E::EventTooLarge => ApiError::too_large("event_too_large", message),
+            E::EmptyBatch => ApiError::unprocessable("empty_batch", message),
+            E::TooManyEvents { .. } => ApiError::too_large("too_many_events", message),
+            E::MissingErrorMessage { .. } => {
+                ApiError::unprocessable("missing_error_message", message)
+            }
+            E::MissingEnvironment { .. } => ApiError::unprocessable("missing_environment", message),
+            E::MissingCommitSha { .. } => ApiError::unprocessable("missing_commit_sha", message),
+            E::InvalidCommitSha { .. } => ApiError::unprocessable("invalid_commit_sha", message),
+            E::InvalidEventId => ApiError::unprocessable("invalid_event_id", message),
+            E::Sentry(e) => e.into(),
+            E::Database(e) => e.into(),
+            E::WriterStopped => ApiError::Internal(anyhow::Error::new(E::WriterStopped)),
+        }
+    }
+}
+
+/// A failed ingest statement, answered as any other (`From<sqlx::Error>`).
+impl From<crate::ingest::DbError> for ApiError {
+    fn from(e: crate::ingest::DbError) -> Self {
+        database_failure(e.is_unavailable(), e.into())
+    }
+}
+
+/// Ingest handlers and the ingest-key extractor answer with their own error.
+impl axum::response::IntoResponse for crate::ingest::IngestError {
+    fn into_response(self) -> axum::response::Response {
+        ApiError::from(self).into_response()
+    }
+}
+
+/// A Sentry body cairn cannot read: the status [`SentryError::status`] documents, its code.
+///
+/// [`SentryError::status`]: crate::sentry::SentryError::status
 impl From<crate::sentry::SentryError> for ApiError {
     fn from(e: crate::sentry::SentryError) -> Self {
         let (code, message) = (e.code(), e.to_string());
@@ -227,6 +313,8 @@ impl From<crate::sentry::SentryError> for ApiError {
         }
     }
 }
+
+// ==== end ingest ================================================================================
 
 // ───── auth: sessions, sign-in, repo access ──────────────────────────────────────────────────
 

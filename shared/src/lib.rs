@@ -19,7 +19,6 @@ pub mod linemap;
 pub mod localpg;
 pub mod openapi;
 pub mod projects;
-pub mod ratelimit;
 pub mod retention;
 pub mod sentry;
 pub mod stack;

@@ -11,7 +11,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use shared::config::{Config, DbConfig, GitHubConfig, SecretKey};
-use shared::App;
 use sqlx::Connection;
 
 use crate::fake_github::FakeGitHub;
@@ -131,7 +130,7 @@ impl TestResponse {
 pub struct TestApp {
     pub addr: String,
     pub github: FakeGitHub,
-    pub app: Arc<App>,
+    pub app: Arc<cairn::States>,
     pub pool: sqlx::PgPool,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
@@ -199,7 +198,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = format!("http://{}", listener.local_addr().unwrap());
         let states = cairn::States::new(test_config(&db_url, &github.url, &addr, &o)).unwrap();
-        let app = Arc::clone(&states.ingest);
+        let states = Arc::new(states);
+        // One pool serves every function: closing it (a test breaking the database) breaks all.
+        let app = Arc::clone(&states);
         tokio::spawn(cairn::server::serve_with(
             cairn::app(&states),
             listener,

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use shared::http::{self, RawBody, Response};
-use shared::ingest::{self, KeyedProject, Source};
-use shared::{ApiError, App};
+use shared::ingest::{self, Ingest, IngestError, KeyedProject, Source};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// What this function's handlers use.
-pub type AppState = Arc<App>;
+/// What this function's handlers use: the pool, the key cache, the rate limiter and the
+/// group-commit writer, built once per instance.
+pub type AppState = Arc<Ingest>;
 
 /// Every route of this function, each declared once with its OpenAPI description.
 pub fn api() -> OpenApiRouter<AppState> {
@@ -61,18 +61,18 @@ pub enum EventsBody {
         (status = 429, description = "rate limited", body = shared::openapi::ErrorBody),
         (status = 503, description = "database unavailable, retry", body = shared::openapi::ErrorBody)))]
 async fn native(
-    State(app): State<AppState>,
+    State(state): State<AppState>,
     project: KeyedProject,
     headers: HeaderMap,
     RawBody(raw): RawBody,
-) -> Result<Response, ApiError> {
+) -> Result<Response, IngestError> {
     let body = shared::sentry::decode_body(
         http::extract::header(&headers, "content-encoding"),
         &raw,
         http::MAX_DECOMPRESSED_BYTES,
     )?;
     let (events, batch) = ingest::native::parse(&body)?;
-    let stored = ingest::ingest(&app, &project, events, Source::Native).await?;
+    let stored = ingest::ingest(&state, &project, events, Source::Native).await?;
     let one = |s: &ingest::Stored| serde_json::json!({"event_id": s.event_id, "incident_id": s.incident_id});
     Ok(if batch {
         http::json(

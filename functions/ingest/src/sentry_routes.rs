@@ -3,19 +3,18 @@
 //! `X-Sentry-Rate-Limits` switching off the traffic cairn does not store, and may be read by a
 //! browser SDK from any origin.
 
-use std::sync::Arc;
-
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::map_response;
 use shared::http::{self, Param, RawBody, Response};
-use shared::ingest::{self, Source};
+use shared::ingest::{self, Ingest, IngestError, Source};
 use shared::sentry;
-use shared::{ApiError, App};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::AppState;
+
 /// The Sentry routes, each answer with the headers SDKs read.
-pub fn api() -> OpenApiRouter<Arc<App>> {
+pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(envelope))
         .routes(routes!(store))
@@ -71,16 +70,14 @@ fn request_key(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
 
 /// The Sentry routes' one path: `kind` is `envelope` or `store`.
 async fn run(
-    app: &App,
+    state: &Ingest,
     headers: &HeaderMap,
     query: Option<&str>,
     raw: &[u8],
     sentry_id: &str,
     kind: &str,
-) -> Result<Response, ApiError> {
-    let sentry_id: i64 = sentry_id
-        .parse()
-        .map_err(|_| ApiError::not_found("project"))?;
+) -> Result<Response, IngestError> {
+    let sentry_id: i64 = sentry_id.parse().map_err(|_| IngestError::UnknownProject)?;
     let body = sentry::decode_body(
         http::extract::header(headers, "content-encoding"),
         raw,
@@ -99,17 +96,14 @@ async fn run(
         (ev.event_id.clone(), vec![ev], None)
     };
     let key = request_key(headers, query).or(dsn_key);
-    let project = ingest::authenticate_key(app, key.as_deref()).await?;
+    let project = state.authenticate(key.as_deref()).await?;
     if project.sentry_id != sentry_id {
-        return Err(ApiError::forbidden(
-            "project_mismatch",
-            "this key does not belong to the project in the URL",
-        ));
+        return Err(IngestError::ProjectMismatch);
     }
     if events.is_empty() {
         return Ok(http::json(200, &serde_json::json!({"id": header_id})));
     }
-    let stored = ingest::ingest(app, &project, events, Source::Sentry).await?;
+    let stored = ingest::ingest(state, &project, events, Source::Sentry).await?;
     let id = stored.first().map(|s| s.event_id.clone()).or(header_id);
     Ok(http::json(200, &serde_json::json!({"id": id})))
 }
@@ -141,13 +135,13 @@ macro_rules! sentry_route {
                 (status = 429, description = "rate limited", body = shared::openapi::ErrorBody),
                 (status = 503, description = "database unavailable, retry", body = shared::openapi::ErrorBody)))]
         pub async fn $name(
-            State(app): State<Arc<App>>,
+            State(state): State<AppState>,
             Param(sentry_id): Param<String>,
             uri: axum::http::Uri,
             headers: HeaderMap,
             RawBody(raw): RawBody,
-        ) -> Result<Response, ApiError> {
-            run(&app, &headers, uri.query(), &raw, &sentry_id, $kind).await
+        ) -> Result<Response, IngestError> {
+            run(&state, &headers, uri.query(), &raw, &sentry_id, $kind).await
         }
     };
 }

@@ -1,7 +1,7 @@
 //! What handlers take from a request, each read and refused the same way on every route: the body
 //! under [`MAX_BODY_BYTES`], a JSON body, the query string, the bearer credential. The signed-in
 //! caller is an extractor too (`auth::Caller`), and so is the project of an ingest key
-//! (`ingest::IngestProject`).
+//! (`ingest::KeyedProject`).
 
 use std::collections::HashMap;
 

@@ -22,6 +22,9 @@ pub type Response = axum::response::Response;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest body once decompressed.
 pub const MAX_DECOMPRESSED_BYTES: usize = 8 * 1024 * 1024;
+/// Largest single event (one native event of an array, one Sentry `event` item or `/store/`
+/// body): what one body may be.
+pub const MAX_EVENT_BYTES: usize = MAX_BODY_BYTES;
 /// Deepest JSON nesting accepted.
 pub const MAX_JSON_DEPTH: usize = 64;
 

@@ -5,6 +5,8 @@
 //! runs at a time (a transaction-scoped advisory lock tried, never waited for); writers are never
 //! blocked by it. Readers add what is still pending, so counts are exact at read time.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sqlx::PgPool;
 
 /// Pending rows (ingest statements, up to `group::MAX_GROUP_EVENTS` entries each) drained per
@@ -129,29 +131,38 @@ async fn drain(pool: &PgPool, wait: bool) -> Result<u64, sqlx::Error> {
     }
 }
 
-/// Starts a fold in the background unless this instance started one in the last
-/// [`FOLD_INTERVAL_MS`]: ingest never waits for it, and a spike does not queue folds.
-pub fn fold_soon(app: &crate::app::App) {
-    use std::sync::atomic::Ordering;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let last = app.last_fold_ms.load(Ordering::Relaxed);
-    if now.saturating_sub(last) < FOLD_INTERVAL_MS
-        || app
-            .last_fold_ms
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-    {
-        return;
-    }
-    let pool = app.pool.clone();
-    tokio::spawn(async move {
-        if let Err(e) = fold_if_free(&pool).await {
-            tracing::warn!(error = %e, "folding counts failed; a later fold will pick them up");
+/// When this instance last started a fold, so a spike of requests starts one fold per
+/// [`FOLD_INTERVAL_MS`], not one each.
+#[derive(Default)]
+pub struct FoldPacer {
+    /// Milliseconds since the epoch.
+    last_ms: AtomicU64,
+}
+
+impl FoldPacer {
+    /// Starts a fold on `pool` in the background unless this instance started one in the last
+    /// [`FOLD_INTERVAL_MS`]: ingest never waits for it, and a spike does not queue folds.
+    pub fn fold_soon(&self, pool: &PgPool) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let last = self.last_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < FOLD_INTERVAL_MS
+            || self
+                .last_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
         }
-    });
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            if let Err(e) = fold_if_free(&pool).await {
+                tracing::warn!(error = %e, "folding counts failed; a later fold will pick them up");
+            }
+        });
+    }
 }
 
 /// Least time between two folds started by one instance.

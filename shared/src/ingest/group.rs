@@ -18,9 +18,9 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
+use super::error::{DbError, IngestError};
 use super::prepare::Prepared;
 use super::store::{self, Outcome, Row};
-use crate::error::ApiError;
 
 /// Most events written by one statement (a larger request is written alone).
 pub const MAX_GROUP_EVENTS: usize = 500;
@@ -32,7 +32,8 @@ pub struct Job {
     pub key_id: String,
     pub project_id: String,
     pub events: Vec<Prepared>,
-    reply: oneshot::Sender<Result<Vec<Outcome>, ApiError>>,
+    /// One failed statement fails every job in it: the error is shared, not rebuilt.
+    reply: oneshot::Sender<Result<Vec<Outcome>, DbError>>,
 }
 
 #[derive(Default)]
@@ -70,7 +71,7 @@ impl GroupCommit {
         key_id: &str,
         project_id: &str,
         events: Vec<Prepared>,
-    ) -> Result<Vec<Outcome>, ApiError> {
+    ) -> Result<Vec<Outcome>, IngestError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             key_id: key_id.to_owned(),
@@ -100,11 +101,10 @@ impl GroupCommit {
                 Arc::clone(&self.id_salt),
             ));
         }
-        answer.await.unwrap_or_else(|_| {
-            Err(ApiError::Internal(anyhow::anyhow!(
-                "the ingest writer stopped before answering"
-            )))
-        })
+        match answer.await {
+            Ok(written) => Ok(written?),
+            Err(_) => Err(IngestError::WriterStopped),
+        }
     }
 }
 
@@ -159,25 +159,14 @@ async fn write_group(pool: &PgPool, group: Vec<Job>, salt: &str) {
                 let _ = job.reply.send(
                     result
                         .map(|mut v| v.pop().unwrap_or_default())
-                        .map_err(ApiError::from),
+                        .map_err(DbError::from),
                 );
             }
         }
         Err(e) => {
-            let shared = e.to_string();
-            let unavailable = crate::error::is_unavailable(&e);
-            let mut first = Some(e);
+            let e = DbError::from(e);
             for job in group {
-                let err = match first.take() {
-                    Some(e) => ApiError::from(e),
-                    None if unavailable => ApiError::unavailable(
-                        "database_unavailable",
-                        "the database is unavailable, retry later",
-                        Some(anyhow::anyhow!("{shared}")),
-                    ),
-                    None => ApiError::Internal(anyhow::anyhow!("database query failed: {shared}")),
-                };
-                let _ = job.reply.send(Err(err));
+                let _ = job.reply.send(Err(e.clone()));
             }
         }
     }

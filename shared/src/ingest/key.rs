@@ -10,12 +10,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
+use sqlx::{PgPool, Row};
 
-use crate::app::App;
+use super::{Ingest, IngestError};
 use crate::crypto;
 use crate::domain::IngestKey;
-use crate::error::ApiError;
 
 /// The project an ingest key belongs to.
 #[derive(Debug, Clone)]
@@ -56,17 +55,17 @@ impl KeyCache {
     }
 }
 
-fn invalid() -> ApiError {
-    ApiError::unauthorized("invalid_ingest_key", "the ingest key is not valid")
-}
-
-/// Authenticates a raw key (`None`: no key was sent).
-pub async fn authenticate_key(app: &App, raw: Option<&str>) -> Result<KeyedProject, ApiError> {
-    let raw = raw
-        .ok_or_else(|| ApiError::unauthorized("missing_ingest_key", "an ingest key is required"))?;
-    let key = IngestKey::parse(raw).ok_or_else(invalid)?;
+/// Authenticates a raw key (`None`: no key was sent): from `cache` when it was looked up in the
+/// last [`KEY_CACHE_TTL`], else from `pool` (and then remembered).
+pub async fn authenticate_key(
+    pool: &PgPool,
+    cache: &KeyCache,
+    raw: Option<&str>,
+) -> Result<KeyedProject, IngestError> {
+    let raw = raw.ok_or(IngestError::MissingKey)?;
+    let key = IngestKey::parse(raw).ok_or(IngestError::InvalidKey)?;
     let hash = key.hash();
-    if let Some(project) = app.keys.get(&hash) {
+    if let Some(project) = cache.get(&hash) {
         return Ok(project);
     }
     let row = sqlx::query(
@@ -75,11 +74,11 @@ pub async fn authenticate_key(app: &App, raw: Option<&str>) -> Result<KeyedProje
           where k.key_hash = $1 and k.revoked_at is null and p.deleted_at is null",
     )
     .bind(&hash)
-    .fetch_optional(&app.pool)
+    .fetch_optional(pool)
     .await?
-    .ok_or_else(invalid)?;
+    .ok_or(IngestError::InvalidKey)?;
     if !crypto::ct_eq(&row.get::<Vec<u8>, _>("key_hash"), &hash) {
-        return Err(invalid());
+        return Err(IngestError::InvalidKey);
     }
     let project = KeyedProject {
         key_id: row.get("key_id"),
@@ -87,19 +86,21 @@ pub async fn authenticate_key(app: &App, raw: Option<&str>) -> Result<KeyedProje
         repo_name: row.get("repo_name"),
         sentry_id: row.get("sentry_id"),
     };
-    app.keys.put(hash, project.clone());
+    cache.put(hash, project.clone());
     Ok(project)
 }
 
 /// The project of the ingest key in `Authorization: Bearer …` (`POST /v1/events`): `401` without
 /// a valid one, before anything of the body is read.
-impl axum::extract::FromRequestParts<std::sync::Arc<App>> for KeyedProject {
-    type Rejection = ApiError;
+impl axum::extract::FromRequestParts<std::sync::Arc<Ingest>> for KeyedProject {
+    type Rejection = IngestError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        app: &std::sync::Arc<App>,
-    ) -> Result<Self, ApiError> {
-        authenticate_key(app, crate::http::extract::bearer(&parts.headers)).await
+        ingest: &std::sync::Arc<Ingest>,
+    ) -> Result<Self, IngestError> {
+        ingest
+            .authenticate(crate::http::extract::bearer(&parts.headers))
+            .await
     }
 }

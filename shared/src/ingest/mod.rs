@@ -5,21 +5,69 @@
 //! not committed.
 
 pub mod backfill;
+pub mod error;
 pub mod fold;
 pub mod group;
 pub mod key;
 pub mod native;
 pub mod prepare;
+pub mod ratelimit;
 pub mod store;
 
-use sqlx::Row;
+use sqlx::{PgPool, Row};
 
-use crate::app::App;
+use crate::config::Config;
 use crate::domain::looks_like_sha;
-use crate::error::ApiError;
 use crate::event::ErrorEvent;
-pub use key::{authenticate_key, KeyedProject};
+pub use error::{DbError, IngestError};
+pub use key::{authenticate_key, KeyCache, KeyedProject};
 pub use store::Stored;
+
+/// What the ingest function builds once per instance and lends to every request: exactly what
+/// ingesting touches.
+pub struct Ingest {
+    pool: PgPool,
+    /// Ingest keys looked up in the last second (see [`key`]).
+    keys: KeyCache,
+    /// This instance's share of the per-project rate limit (see [`ratelimit`]).
+    limiter: ratelimit::RateLimiter,
+    /// Group commit of ingested events (see [`group`]).
+    writer: group::GroupCommit,
+    /// When this instance last started a fold (see [`fold`]).
+    folds: fold::FoldPacer,
+}
+
+impl Ingest {
+    /// Builds ingest's state from `config`, with its own pool (it connects lazily).
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self::with_pool(config, crate::db::pool(config)?))
+    }
+
+    /// Builds ingest's state around an existing pool (`cairn serve` shares one among every
+    /// function). The writers are sized from `config`'s pool size, as `pool` was.
+    pub fn with_pool(config: &Config, pool: PgPool) -> Self {
+        Self {
+            writer: group::GroupCommit::new(
+                group::writers(config.db.max_connections),
+                store::incident_id_salt(&config.secret_key),
+            ),
+            limiter: ratelimit::RateLimiter::new(config.rate_limit_per_minute),
+            keys: KeyCache::default(),
+            folds: fold::FoldPacer::default(),
+            pool,
+        }
+    }
+
+    /// The pool ingest writes with (also what `GET /healthz` pings).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Authenticates a raw key (`None`: no key was sent), see [`authenticate_key`].
+    pub async fn authenticate(&self, raw: Option<&str>) -> Result<KeyedProject, IngestError> {
+        authenticate_key(&self.pool, &self.keys, raw).await
+    }
+}
 
 /// Where events came from: decides which rules apply when a field is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,20 +81,19 @@ pub enum Source {
 
 /// Fills `commit_sha`/`environment` from the release, the deployment, or defaults.
 async fn resolve(
-    app: &App,
+    pool: &PgPool,
     project: &KeyedProject,
     ev: &mut ErrorEvent,
     source: Source,
-) -> Result<(), ApiError> {
+) -> Result<(), IngestError> {
     // Looked up as it will be stored: a NUL in a bound string fails the query (a 500).
     ev.deployment_id = prepare::clean_opt(ev.deployment_id.take(), 128);
     if let Some(c) = ev.commit_sha.as_deref() {
         if crate::domain::CommitSha::parse(c).is_err() {
             if source == Source::Native {
-                return Err(ApiError::unprocessable(
-                    "invalid_commit_sha",
-                    "commit_sha must be 40 hexadecimal characters",
-                ));
+                return Err(IngestError::InvalidCommitSha {
+                    at: "commit_sha".to_owned(),
+                });
             }
             // A short SHA from a Sentry release: match it against this project's deployments.
             let short = c.trim().to_ascii_lowercase();
@@ -58,7 +105,7 @@ async fn resolve(
                 )
                 .bind(&project.project_id)
                 .bind(&short)
-                .fetch_all(&app.pool)
+                .fetch_all(pool)
                 .await?;
                 if rows.len() == 1 {
                     ev.commit_sha = rows[0].get("commit_sha");
@@ -73,7 +120,7 @@ async fn resolve(
         )
         .bind(dep)
         .bind(&project.project_id)
-        .fetch_optional(&app.pool)
+        .fetch_optional(pool)
         .await?;
         if let Some(row) = row {
             if ev.commit_sha.is_none() {
@@ -104,21 +151,20 @@ async fn resolve(
 
 /// Ingests events for the project `project`: all or nothing, in one statement.
 pub async fn ingest(
-    app: &App,
+    state: &Ingest,
     project: &KeyedProject,
     events: Vec<ErrorEvent>,
     source: Source,
-) -> Result<Vec<Stored>, ApiError> {
-    crate::ratelimit::check(app, &project.project_id, events.len()).await?;
+) -> Result<Vec<Stored>, IngestError> {
+    let pool = &state.pool;
+    state
+        .limiter
+        .admit(pool, &project.project_id, events.len())
+        .await?;
     let mut prepared = Vec::with_capacity(events.len());
     for mut ev in events {
-        let id = prepare::event_id(ev.event_id.as_deref()).ok_or_else(|| {
-            ApiError::unprocessable(
-                "invalid_event_id",
-                "event_id must be at most 128 printable characters",
-            )
-        })?;
-        resolve(app, project, &mut ev, source).await?;
+        let id = prepare::event_id(ev.event_id.as_deref()).ok_or(IngestError::InvalidEventId)?;
+        resolve(pool, project, &mut ev, source).await?;
         prepared.push(prepare::prepare(
             ev,
             &project.repo_name,
@@ -134,19 +180,16 @@ pub async fn ingest(
         .iter()
         .map(|p| p.deployment_id.clone().filter(|_| p.commit_sha.is_none()))
         .collect();
-    let outcomes = app
+    let outcomes = state
         .writer
-        .write(&app.pool, &project.key_id, &project.project_id, prepared)
+        .write(pool, &project.key_id, &project.project_id, prepared)
         .await?;
     let stored: Vec<Stored> = outcomes
         .into_iter()
         .map(|o| match o {
             store::Outcome::Stored(s) => Ok(s),
             // Revoked (or its project deleted) since this instance looked the key up.
-            store::Outcome::Refused => Err(ApiError::unauthorized(
-                "invalid_ingest_key",
-                "the ingest key is not valid",
-            )),
+            store::Outcome::Refused => Err(IngestError::KeyRevoked),
         })
         .collect::<Result<_, _>>()?;
     // Events stored without a commit wait for their deployment; it may have arrived meanwhile.
@@ -159,10 +202,10 @@ pub async fn ingest(
     waiting.sort();
     waiting.dedup();
     if !waiting.is_empty() {
-        if let Err(e) = backfill::after_ingest(&app.pool, &project.project_id, &waiting).await {
+        if let Err(e) = backfill::after_ingest(pool, &project.project_id, &waiting).await {
             tracing::warn!(error = %e, "filling in commits of waiting events failed; the deployment's next delivery will");
         }
     }
-    fold::fold_soon(app);
+    state.folds.fold_soon(pool);
     Ok(stored)
 }

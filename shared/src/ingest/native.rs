@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::ApiError;
+use super::IngestError;
 use crate::event::{storable_as_sent, ErrorEvent, Frame, Payload};
-use crate::http::{check_json_text, MAX_BODY_BYTES};
+use crate::http::{json_depth_exceeds, MAX_EVENT_BYTES, MAX_JSON_DEPTH};
 
 /// Most events accepted in one array.
 pub const MAX_BATCH: usize = 1000;
@@ -54,29 +54,23 @@ pub struct NativeEvent {
     platform: Option<String>,
 }
 
-fn one(raw: &RawValue, index: Option<usize>) -> Result<ErrorEvent, ApiError> {
+fn one(raw: &RawValue, index: Option<usize>) -> Result<ErrorEvent, IngestError> {
     let at = |field: &str| match index {
         Some(i) => format!("events[{i}].{field}"),
         None => field.to_owned(),
     };
     let text = raw.get();
     if !text.starts_with('{') {
-        return Err(ApiError::unprocessable(
-            "invalid_event",
-            format!(
-                "{} must be a JSON object",
-                at("event").trim_end_matches(".event")
-            ),
-        ));
+        return Err(IngestError::NotAnObject {
+            at: at("event").trim_end_matches(".event").to_owned(),
+        });
     }
-    if text.len() > MAX_BODY_BYTES {
-        return Err(ApiError::too_large(
-            "event_too_large",
-            "one event exceeds 1 MiB",
-        ));
+    if text.len() > MAX_EVENT_BYTES {
+        return Err(IngestError::EventTooLarge);
     }
-    let invalid = |e: serde_json::Error| {
-        ApiError::unprocessable("invalid_event", format!("{}: {e}", at("event")))
+    let invalid = |source| IngestError::InvalidEvent {
+        at: at("event"),
+        source,
     };
     // Nearly every event is read straight from its text and kept as sent; only one holding an
     // escape or an unusual number is parsed into a document first (and cleaned when stored).
@@ -91,11 +85,8 @@ fn one(raw: &RawValue, index: Option<usize>) -> Result<ErrorEvent, ApiError> {
     let error_message = ev
         .error_message
         .filter(|m| !m.trim().is_empty())
-        .ok_or_else(|| {
-            ApiError::unprocessable(
-                "missing_error_message",
-                format!("{} is required", at("error_message")),
-            )
+        .ok_or_else(|| IngestError::MissingErrorMessage {
+            at: at("error_message"),
         })?;
     // With a deployment id, the environment may come from the deployment (see `resolve`).
     let environment = ev.environment.filter(|e| !e.trim().is_empty());
@@ -105,32 +96,21 @@ fn one(raw: &RawValue, index: Option<usize>) -> Result<ErrorEvent, ApiError> {
             .as_deref()
             .is_none_or(|d| d.trim().is_empty())
     {
-        return Err(ApiError::unprocessable(
-            "missing_environment",
-            format!(
-                "{} is required unless deployment_id is given",
-                at("environment")
-            ),
-        ));
+        return Err(IngestError::MissingEnvironment {
+            at: at("environment"),
+        });
     }
     let commit_sha = ev.commit_sha.filter(|c| !c.trim().is_empty());
     if let Some(c) = &commit_sha {
-        crate::domain::CommitSha::parse(c).map_err(|_| {
-            ApiError::unprocessable(
-                "invalid_commit_sha",
-                format!("{} must be 40 hexadecimal characters", at("commit_sha")),
-            )
+        crate::domain::CommitSha::parse(c).map_err(|_| IngestError::InvalidCommitSha {
+            at: at("commit_sha"),
         })?;
     }
     let deployment_id = ev.deployment_id.filter(|d| !d.trim().is_empty());
     if commit_sha.is_none() && deployment_id.is_none() {
-        return Err(ApiError::unprocessable(
-            "missing_commit_sha",
-            format!(
-                "{} is required unless deployment_id is given",
-                at("commit_sha")
-            ),
-        ));
+        return Err(IngestError::MissingCommitSha {
+            at: at("commit_sha"),
+        });
     }
     let tags = ev
         .tags
@@ -181,14 +161,22 @@ fn one(raw: &RawValue, index: Option<usize>) -> Result<ErrorEvent, ApiError> {
     })
 }
 
-fn invalid_json(e: serde_json::Error) -> ApiError {
-    ApiError::bad_request("invalid_json", format!("body is not valid JSON: {e}"))
+fn invalid_json(e: serde_json::Error) -> IngestError {
+    IngestError::InvalidJson(e)
 }
 
 /// Parses a native body: `(events, was_array)`. The body is split into each event's JSON text
 /// without building a document (see [`one`]).
-pub fn parse(body: &[u8]) -> Result<(Vec<ErrorEvent>, bool), ApiError> {
-    check_json_text(body)?;
+pub fn parse(body: &[u8]) -> Result<(Vec<ErrorEvent>, bool), IngestError> {
+    // The checks of every JSON body (`http::check_json_text`), as ingest's own errors.
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(IngestError::EmptyBody);
+    }
+    if json_depth_exceeds(body, MAX_JSON_DEPTH) {
+        return Err(IngestError::JsonTooDeep {
+            limit: MAX_JSON_DEPTH,
+        });
+    }
     // One pass over the body: as an array of events' texts, or as one event's.
     if body.trim_ascii_start().first() != Some(&b'[') {
         let raw: &RawValue = serde_json::from_slice(body).map_err(invalid_json)?;
@@ -196,16 +184,10 @@ pub fn parse(body: &[u8]) -> Result<(Vec<ErrorEvent>, bool), ApiError> {
     }
     let items: Vec<&RawValue> = serde_json::from_slice(body).map_err(invalid_json)?;
     if items.is_empty() {
-        return Err(ApiError::unprocessable(
-            "empty_batch",
-            "the array holds no events",
-        ));
+        return Err(IngestError::EmptyBatch);
     }
     if items.len() > MAX_BATCH {
-        return Err(ApiError::too_large(
-            "too_many_events",
-            "at most 1000 events per request",
-        ));
+        return Err(IngestError::TooManyEvents { max: MAX_BATCH });
     }
     let events = items
         .into_iter()
@@ -222,7 +204,7 @@ mod tests {
     fn code(body: &str) -> String {
         parse(body.as_bytes())
             .err()
-            .map(|e| e.code().to_owned())
+            .map(|e| crate::ApiError::from(e).code().to_owned())
             .unwrap_or_default()
     }
 
@@ -271,7 +253,12 @@ mod tests {
 
     #[test]
     fn payloads_are_kept_as_sent_unless_parsing_would_refuse_or_change_them() {
-        let one = |body: &str| parse(body.as_bytes()).map(|(mut e, _)| e.remove(0).payload);
+        // Errors as clients see them (their stable code).
+        let one = |body: &str| {
+            parse(body.as_bytes())
+                .map(|(mut e, _)| e.remove(0).payload)
+                .map_err(crate::ApiError::from)
+        };
         let plain = r#"{"error_message":"x é \"q\"","environment":"p","deployment_id":"d","n":[1.5,-2,true,null]}"#;
         assert_eq!(one(plain).unwrap(), Payload::Text(plain.to_owned()));
         // A NUL (refused by jsonb, removed by cairn) and escapes in general: parsed, then cleaned.

@@ -5,10 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event::{ErrorEvent, Frame};
-use crate::stack::{self, fingerprint, paths};
-
-/// Most frames kept per event (the innermost ones).
-pub const MAX_FRAMES: usize = 1000;
+// Most frames kept per event (the innermost ones) is the stack parsers' limit.
+use crate::stack::{self, fingerprint, paths, MAX_FRAMES};
 
 /// A frame as stored and served: repo-relative path.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]

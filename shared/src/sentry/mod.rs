@@ -28,18 +28,12 @@ pub use event::{event_from_json, NO_MESSAGE};
 
 use crate::event::ErrorEvent;
 
-/// Largest request body accepted as sent (before decompression): 1 MiB.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-/// Largest body accepted after decompression: 8 MiB.
-pub const MAX_DECOMPRESSED_BYTES: usize = 8 * 1024 * 1024;
-/// Largest single event (one `event` item payload or one `/store/` body): 1 MiB.
-pub const MAX_EVENT_BYTES: usize = 1024 * 1024;
+// The limits every route shares, defined once (`crate::http`, `crate::stack`).
+pub use crate::http::{MAX_BODY_BYTES, MAX_DECOMPRESSED_BYTES, MAX_EVENT_BYTES, MAX_JSON_DEPTH};
+pub use crate::stack::MAX_FRAMES;
+
 /// Most items one envelope may hold (ingested or skipped).
 pub const MAX_ITEMS: usize = 100;
-/// Deepest JSON nesting accepted (objects and arrays).
-pub const MAX_JSON_DEPTH: usize = 64;
-/// Most stack frames kept per stack trace (the newest ones).
-pub const MAX_FRAMES: usize = 1000;
 
 /// Why a Sentry request was refused. Each variant has a stable [`code`](Self::code) and an HTTP
 /// [`status`](Self::status); messages are lowercase human text.
