@@ -111,6 +111,8 @@ fn set_env(name: &str, value: &str) {
 }
 
 async fn serve() -> anyhow::Result<()> {
+    // Before anything starts (a local PostgreSQL would be left running).
+    check_secret_key()?;
     let state = Path::new(cairn::local::STATE_DIR);
     let mut local_pg = None;
     if std::env::var("DATABASE_URL")
@@ -135,7 +137,6 @@ async fn serve() -> anyhow::Result<()> {
     if std::env::var("CAIRN_PUBLIC_URL").is_err() {
         set_env("CAIRN_PUBLIC_URL", &format!("http://{addr}"));
     }
-    check_secret_key()?;
     let mut config = shared::config::Config::from_env()?;
     if std::env::var("CAIRN_DB_MAX_CONNECTIONS").is_err() {
         // One process serves every function locally: a bigger pool than a Lambda instance.
@@ -170,7 +171,8 @@ async fn serve() -> anyhow::Result<()> {
 /// only the decoder's complaint).
 fn check_secret_key() -> anyhow::Result<()> {
     let key = std::env::var("CAIRN_SECRET_KEY").unwrap_or_default();
-    if shared::config::SecretKey::parse(&key).is_err() {
+    // Unset or empty: `serve` makes a local one.
+    if !key.trim().is_empty() && shared::config::SecretKey::parse(&key).is_err() {
         anyhow::bail!(
             "environment variable CAIRN_SECRET_KEY is invalid: expected 64 hex characters \
              (openssl rand -hex 32) or base64 of 32 bytes"
