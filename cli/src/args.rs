@@ -14,7 +14,7 @@ As a client of a cairn server (--url, else CAIRN_URL, else http://127.0.0.1:3000
                             path:line:col: level: type: message [id, N events, last seen …]
       --repo owner/name     instead of the origin remote      --at <commit>  instead of HEAD
       --status open|resolved   --environment <env>   --limit 1-200 (default 50)
-      --frames              each incident's in-app frames as `  path:line:col: note:` lines
+      --frames              each incident's in-app frames as `path:line:col: note:` lines
       --absolute            full paths instead of paths from the repository root
       --json                the API's answer as JSON
   resolve <incident_id>     mark an incident resolved

@@ -1,7 +1,7 @@
 //! `cairn` as a client: the real binary against the real server, in real git checkouts the tests
 //! make (an `origin` in https and ssh forms), signed in through the fake GitHub. The listing is
-//! read back the way editors read it: by Vim's quickfix (when `vim` is installed) and by the
-//! README's VS Code problem matcher.
+//! read back the way editors read it: by Vim's quickfix and Emacs' compilation mode (each when
+//! installed) and by the README's VS Code problem matcher.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -290,8 +290,8 @@ async fn incidents_lists_the_checkouts_incidents_as_compiler_errors_from_either_
         frames.succeeded().lines(),
         [
             line.as_str(),
-            "  app/payments.py:2: note: in charge",
-            "  app/main.py:9: note: in main",
+            "app/payments.py:2: note: in charge",
+            "app/main.py:9: note: in main",
         ]
     );
     let root = git(&https, &["rev-parse", "--show-toplevel"]);
@@ -302,7 +302,7 @@ async fn incidents_lists_the_checkouts_incidents_as_compiler_errors_from_either_
 }
 
 #[tokio::test]
-async fn the_listing_is_a_vim_quickfix_list_and_matches_the_readmes_vs_code_problem_matcher() {
+async fn the_listing_is_read_by_vim_quickfix_emacs_compilation_mode_and_the_readmes_vs_code_task() {
     let app = TestApp::spawn().await;
     let user = User::new(&app);
     user.login(&app, 42, "octocat").await.succeeded();
@@ -354,6 +354,64 @@ async fn the_listing_is_a_vim_quickfix_list_and_matches_the_readmes_vs_code_prob
             .map(|(f, l, c, t)| format!("{f}|{l}|{c}|1|{t}"))
             .collect();
         assert_eq!(entries.lines().collect::<Vec<_>>(), want);
+    }
+
+    // Emacs: the README's `M-x compile` with `cairn incidents`, read by compilation mode.
+    if std::process::Command::new("emacs")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let bin = Path::new(env!("CARGO_BIN_EXE_cairn")).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let lisp = format!(
+            r#"(progn
+                 (require 'compile)
+                 (setq default-directory "{}/")
+                 (let ((buf (compile "cairn incidents --frames")))
+                   (while (get-buffer-process buf) (accept-process-output nil 0.1))
+                   (with-current-buffer buf
+                     (compilation--ensure-parse (point-max))
+                     (goto-char (point-min))
+                     (while (not (eobp))
+                       (let ((p (text-property-not-all (line-beginning-position) (line-end-position)
+                                                       'compilation-message nil)))
+                         (when p
+                           (let* ((msg (get-text-property p 'compilation-message))
+                                  (loc (compilation--message->loc msg)))
+                             (princ (format "%s|%s|%s|%s\n"
+                                            (caar (compilation--loc->file-struct loc))
+                                            (compilation--loc->line loc)
+                                            (or (compilation--loc->col loc) 0)
+                                            (compilation--message->type msg))))))
+                       (forward-line 1)))))"#,
+            repo.display()
+        );
+        let emacs = tokio::process::Command::new("emacs")
+            .args(["-Q", "--batch", "--eval", &lisp])
+            .env("PATH", path)
+            .env("XDG_CONFIG_HOME", &user.config)
+            .env("CAIRN_URL", &user.url)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .unwrap();
+        // compilation-mode's types: 2 error, 0 info (GCC's `note:`).
+        assert_eq!(
+            String::from_utf8_lossy(&emacs.stdout)
+                .lines()
+                .collect::<Vec<_>>(),
+            [
+                "app/payments.py|2|0|2",
+                "app/payments.py|2|0|0",
+                "app/main.py|9|0|0"
+            ],
+            "{emacs:?}"
+        );
     }
 
     // VS Code: the problem matcher of the README's task, applied to the same lines.

@@ -131,7 +131,9 @@ pub fn set_status(
 }
 
 /// The lines of one incident: its location and summary, then (with `frames`) its in-app
-/// frames as notes. Paths are the API's, from the repository root, or under `root`.
+/// frames as notes. Paths are the API's, from the repository root, or under `root`. Notes are
+/// not indented (as GCC's are not): Emacs' compilation mode would take the indent for part of
+/// the file name.
 pub fn lines(
     incident: &Value,
     frames: bool,
@@ -164,7 +166,7 @@ pub fn lines(
         let in_app = incident["frames"].as_array().into_iter().flatten();
         for f in in_app.filter(|f| f["in_app"] == true && f["file_path"].is_string()) {
             let function = f["function"].as_str().unwrap_or("?");
-            let mut line = format!("  {}note: in {function}", location(f, root));
+            let mut line = format!("{}note: in {function}", location(f, root));
             if let Some(state) = state_note(f, seen) {
                 line = format!("{line} {state}");
             }
@@ -266,8 +268,8 @@ mod tests {
             lines(&incident(), true, None, now()),
             [
                 "app/payments.py:2:5: error: ZeroDivisionError: division by zero [inc_abc, 3 events, last seen 3m ago]",
-                "  app/payments.py:2:5: note: in charge",
-                "  app/main.py:9: note: in main",
+                "app/payments.py:2:5: note: in charge",
+                "app/main.py:9: note: in main",
             ]
         );
     }
@@ -305,10 +307,10 @@ mod tests {
             "{}",
             l[0]
         );
-        assert_eq!(l[1], "  app/payments.py:2:5: note: in charge");
+        assert_eq!(l[1], "app/payments.py:2:5: note: in charge");
         assert_eq!(
             l[2],
-            "  app/main.py:9: note: in main (line deleted since 0123456; nearest line shown)"
+            "app/main.py:9: note: in main (line deleted since 0123456; nearest line shown)"
         );
         i["line_state"] = json!("unchanged");
         assert!(lines(&i, false, None, now())[0].ends_with(']'));
