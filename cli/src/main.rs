@@ -25,7 +25,14 @@ fn main() -> ExitCode {
         }
         Command::Client(client) => {
             one_line_panics();
-            cairn::client::run(client).map_err(anyhow::Error::from)
+            // Each client error's message is already the whole line (causes included).
+            return match cairn::client::run(client) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cairn: {e}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         server => serve_command(server),
     };

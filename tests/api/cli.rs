@@ -729,3 +729,116 @@ async fn serve_names_a_bad_secret_key_and_its_format_in_one_line() {
         "cairn: environment variable CAIRN_SECRET_KEY is invalid: expected 64 hex characters (openssl rand -hex 32) or base64 of 32 bytes\n"
     );
 }
+
+/// A cairn server as the listing sees it, answering `GET /v1/incidents` with one incident seen
+/// at an older commit; with `translating`, it is the line-translation API (`at=` answered with
+/// `translation` and a `line_state`), else it ignores `at=` as servers before it do. It records
+/// each listing's query.
+async fn stub_server(translating: bool) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let log = std::sync::Arc::clone(&log);
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req: hyper::Request<_>| {
+                    let query = req.uri().query().unwrap_or_default().to_owned();
+                    log.lock().unwrap().push(query.clone());
+                    let pairs: std::collections::HashMap<String, String> =
+                        url::form_urlencoded::parse(query.as_bytes())
+                            .into_owned()
+                            .collect();
+                    let mut incident = json!({
+                        "incident_id": "inc_stub", "project_id": "proj_1", "repo": "acme/checkout-api",
+                        "status": "open", "level": "error", "error_type": "ZeroDivisionError",
+                        "error_message": "division by zero", "file_path": "app/payments.py",
+                        "line_number": 2, "column_number": null, "occurrence_count": 1,
+                        "affected_users": 0, "first_seen_at": "2025-06-01T12:00:00Z",
+                        "last_seen_at": (chrono::Utc::now() - chrono::Duration::seconds(190)).to_rfc3339(), "frames": []
+                    });
+                    let body = match (pairs.get("at"), pairs.get("commit")) {
+                        (Some(_), _) if translating => {
+                            incident["line_number"] = json!(4);
+                            incident["seen_commit_sha"] =
+                                json!("0123456789abcdef0123456789abcdef01234567");
+                            incident["line_state"] = json!("changed");
+                            json!({"incidents": [incident], "next_cursor": null,
+                                   "translation": {"status": "complete", "reason": null}})
+                        }
+                        // Seen at another commit: not listed at exactly HEAD.
+                        (_, Some(_)) => json!({"incidents": [], "next_cursor": null}),
+                        _ => json!({"incidents": [incident], "next_cursor": null}),
+                    };
+                    async move {
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                            Bytes::from(body.to_string()),
+                        )))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// A user signed in to `url` (the credentials file as `cairn login` writes it).
+fn signed_in_to(url: &str) -> User {
+    let user = User {
+        config: temp_dir("cairn-config"),
+        url: url.to_owned(),
+    };
+    std::fs::create_dir_all(user.credentials().parent().unwrap()).unwrap();
+    let file = json!({"sessions": {url: {
+        "session_token": "cairn_s_stub", "github_login": "octocat", "expires_at": "2099-01-01T00:00:00Z"
+    }}});
+    std::fs::write(user.credentials(), file.to_string()).unwrap();
+    user
+}
+
+#[tokio::test]
+async fn incidents_are_located_at_head_by_the_line_translation_api_when_the_server_has_it() {
+    let (url, seen) = stub_server(true).await;
+    let user = signed_in_to(&url);
+    let repo = checkout(Some("https://github.com/acme/checkout-api.git"));
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+
+    let listed = user.cairn(&repo, &["incidents"], None).await;
+
+    assert_eq!(
+        listed.succeeded().lines(),
+        ["app/payments.py:4: error: ZeroDivisionError: division by zero [inc_stub, 1 event, last seen 3m ago] (line changed since 0123456)"]
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [format!("repo=acme%2Fcheckout-api&at={head}")]
+    );
+}
+
+#[tokio::test]
+async fn a_server_without_line_translation_is_asked_for_the_incidents_seen_at_head() {
+    let (url, seen) = stub_server(false).await;
+    let user = signed_in_to(&url);
+    let repo = checkout(Some("git@github.com:acme/checkout-api.git"));
+    let head = git(&repo, &["rev-parse", "HEAD"]);
+
+    let listed = user.cairn(&repo, &["incidents"], None).await;
+
+    assert_eq!(listed.succeeded().stdout, "");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            format!("repo=acme%2Fcheckout-api&at={head}"),
+            format!("repo=acme%2Fcheckout-api&commit={head}")
+        ]
+    );
+}

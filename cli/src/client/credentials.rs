@@ -16,15 +16,17 @@ use serde::{Deserialize, Serialize};
 pub enum CredentialsError {
     #[error("cannot find your config folder: set XDG_CONFIG_HOME or HOME")]
     NoConfigFolder,
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        #[source]
+        error: std::io::Error,
     },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        #[source]
+        error: std::io::Error,
     },
     #[error("{path} is not a cairn credentials file (delete it and run cairn login)")]
     Corrupt { path: PathBuf },
@@ -89,17 +91,17 @@ fn read(path: &Path) -> Result<File, CredentialsError> {
             path: path.to_owned(),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(File::default()),
-        Err(source) => Err(CredentialsError::Read {
+        Err(error) => Err(CredentialsError::Read {
             path: path.to_owned(),
-            source,
+            error,
         }),
     }
 }
 
 fn write(path: &Path, file: &File) -> Result<(), CredentialsError> {
-    let failed = |source| CredentialsError::Write {
+    let failed = |error| CredentialsError::Write {
         path: path.to_owned(),
-        source,
+        error,
     };
     let dir = path.parent().expect("the credentials path has a folder");
     std::fs::DirBuilder::new()

@@ -16,7 +16,8 @@ use crate::args::{Action, Client};
 /// The server when neither `--url` nor `CAIRN_URL` names one: `cairn serve`'s default address.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:3000";
 
-/// Why a client command failed; each message is one line a user can act on.
+/// Why a client command failed; each message is one line a user can act on, its causes
+/// included (print it with `{}`, not with its source chain).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("not signed in to {url}: run cairn login")]
@@ -42,6 +43,8 @@ pub enum Error {
     Git(#[from] git::GitError),
     #[error(transparent)]
     Credentials(#[from] credentials::CredentialsError),
+    #[error("forgot the session of {login}, but {told}; it stays valid there until it expires")]
+    LogoutUnconfirmed { login: String, told: Box<Error> },
     #[error("{0}")]
     Usage(String),
     #[error("writing the output: {0}")]

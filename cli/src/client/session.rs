@@ -48,8 +48,15 @@ pub fn login(url: &str, token_on_stdin: bool) -> Result<(), Error> {
             expires_at: expires_at.to_owned(),
         },
     )?;
+    let until = chrono::DateTime::parse_from_rfc3339(expires_at)
+        .map(|t| {
+            t.with_timezone(&chrono::Utc)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| expires_at.to_owned());
     note(&format!(
-        "signed in to {url} as {login} (the session lasts until {expires_at})"
+        "signed in to {url} as {login} (the session lasts until {until})"
     ));
     Ok(())
 }
@@ -72,9 +79,10 @@ pub fn logout(url: &str) -> Result<(), Error> {
             Ok(())
         }
         Ok(a) => api.success(a).map(drop),
-        Err(e) => Err(Error::Usage(format!(
-            "forgot the session of {login}, but {e}; it stays valid there until it expires"
-        ))),
+        Err(e) => Err(Error::LogoutUnconfirmed {
+            login,
+            told: Box::new(e),
+        }),
     }
 }
 
