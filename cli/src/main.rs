@@ -1,6 +1,7 @@
 //! The `cairn` binary: the server's commands (`serve`, every function on one port; `migrate`;
-//! `retention`; the documents kept in `docs/`: `openapi`, `schema`) and the client's (`login`, `incidents`, `resolve`, … — see
-//! `cairn::client`). Every failure is one line on stderr and a non-zero exit.
+//! `retention`; the documents kept in `docs/`: `openapi`, `schema`) and the client's (`login`,
+//! `incidents`, `resolve`, … — see `cairn::client`). Every failure is one line on stderr and a
+//! non-zero exit.
 
 use std::path::Path;
 use std::process::ExitCode;
