@@ -1,7 +1,9 @@
 //! The `cairn` binary's library: the local server that serves every function's handler on one
-//! port with the routes of `template.yaml`, the local database bootstrap, and the schema dump
-//! behind `docs/schema.sql`.
+//! port with the routes of `template.yaml`, the local database bootstrap, the schema dump
+//! behind `docs/schema.sql`, and the client commands (`cairn login`, `cairn incidents`, …).
 
+pub mod args;
+pub mod client;
 pub mod local;
 pub mod schema;
 pub mod server;

@@ -1,19 +1,104 @@
-//! `cairn serve` (every function on one port, `CAIRN_ADDR`, default 127.0.0.1:3000),
-//! `cairn migrate` (apply migrations to `DATABASE_URL`), `cairn retention`, and the documents
-//! kept in `docs/`: `cairn openapi`, `cairn schema`.
+//! The `cairn` binary: the server's commands (`serve`, every function on one port; `migrate`;
+//! `retention`; the documents kept in `docs/`: `openapi`, `schema`) and the client's (`login`,
+//! `incidents`, `resolve`, … — see `cairn::client`). Every failure is one line on stderr and a
+//! non-zero exit.
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use anyhow::Context;
+use cairn::args::{self, Command, USAGE};
 
-const USAGE: &str = "usage: cairn <serve|migrate|retention|openapi|schema>\n  serve    serve every function on CAIRN_ADDR (default 127.0.0.1:3000); starts a local PostgreSQL when DATABASE_URL is unset\n  migrate  apply migrations to DATABASE_URL\n  openapi  print the OpenAPI document (docs/openapi.json)\n  schema   print the schema the migrations leave (docs/schema.sql), from a new database on DATABASE_URL's server or a throwaway PostgreSQL\n  retention  delete events older than CAIRN_RETENTION_DAYS (default 90) from DATABASE_URL";
+fn main() -> ExitCode {
+    let command = match args::parse(std::env::args().skip(1)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cairn: {e} (cairn --help lists the commands)");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        Command::Help => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(USAGE.as_bytes());
+            return ExitCode::SUCCESS;
+        }
+        Command::Client(client) => {
+            one_line_panics();
+            // Each client error's message is already the whole line (causes included).
+            return match cairn::client::run(client) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cairn: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        server => serve_command(server),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // `cairn openapi | head`: the reader has what it wanted.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            // `{:#}`: the error and its causes on one line, never a backtrace.
+            eprintln!("cairn: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
 
-fn main() -> anyhow::Result<()> {
+/// A client command that panics (a bug) still says so in one line.
+fn one_line_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("cairn: internal error{at}: {payload} (please report it)");
+    }));
+}
+
+fn serve_command(command: Command) -> anyhow::Result<()> {
     limit_malloc_arenas();
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(run())
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async {
+        // `openapi` and `schema` print a document on stdout, where log lines would go too (a
+        // PostgreSQL notice is logged at `info`).
+        if !matches!(command, Command::OpenApi | Command::Schema) {
+            shared::app::init_tracing();
+        }
+        match command {
+            Command::Serve => serve().await,
+            Command::Migrate => migrate().await,
+            Command::Retention => retention().await,
+            Command::OpenApi => {
+                use std::io::Write;
+                std::io::stdout().write_all(cairn::openapi_json().as_bytes())?;
+                Ok(())
+            }
+            Command::Schema => {
+                use std::io::Write;
+                std::io::stdout().write_all(cairn::schema::fresh().await?.as_bytes())?;
+                Ok(())
+            }
+            Command::Help | Command::Client(_) => unreachable!("not a server command"),
+        }
+    })
 }
 
 /// glibc's malloc gives each thread that meets a locked arena an arena of its own (up to 8 per
@@ -34,40 +119,14 @@ fn limit_malloc_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn limit_malloc_arenas() {}
 
-async fn run() -> anyhow::Result<()> {
-    let cmd = std::env::args().nth(1).unwrap_or_default();
-    // `openapi` and `schema` print a document on stdout, where log lines would go too (a
-    // PostgreSQL notice is logged at `info`).
-    if !matches!(cmd.as_str(), "openapi" | "schema") {
-        shared::app::init_tracing();
-    }
-    match cmd.as_str() {
-        "serve" => serve().await,
-        "migrate" => migrate().await,
-        "retention" => retention().await,
-        "openapi" => {
-            use std::io::Write;
-            std::io::stdout().write_all(cairn::openapi_json().as_bytes())?;
-            Ok(())
-        }
-        "schema" => {
-            use std::io::Write;
-            std::io::stdout().write_all(cairn::schema::fresh().await?.as_bytes())?;
-            Ok(())
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            std::process::exit(2);
-        }
-    }
-}
-
 fn set_env(name: &str, value: &str) {
     // Single-threaded at this point: nothing else reads the environment concurrently.
     std::env::set_var(name, value);
 }
 
 async fn serve() -> anyhow::Result<()> {
+    // Before anything starts (a local PostgreSQL would be left running).
+    check_secret_key()?;
     let state = Path::new(cairn::local::STATE_DIR);
     let mut local_pg = None;
     if std::env::var("DATABASE_URL")
@@ -118,6 +177,20 @@ async fn serve() -> anyhow::Result<()> {
     if let Some(pg) = local_pg {
         // The data stays in .cairn/pg for the next run.
         pg.stop(false)?;
+    }
+    Ok(())
+}
+
+/// A bad `CAIRN_SECRET_KEY` is named with the format it must have (the config's own error names
+/// only the decoder's complaint).
+fn check_secret_key() -> anyhow::Result<()> {
+    let key = std::env::var("CAIRN_SECRET_KEY").unwrap_or_default();
+    // Unset or empty: `serve` makes a local one.
+    if !key.trim().is_empty() && shared::config::SecretKey::parse(&key).is_err() {
+        anyhow::bail!(
+            "environment variable CAIRN_SECRET_KEY is invalid: expected 64 hex characters \
+             (openssl rand -hex 32) or base64 of 32 bytes"
+        );
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! with a fake GitHub on loopback. One file per function.
 
 mod auth;
+mod cli;
 mod fake_github;
 mod faults;
 mod helpers;
