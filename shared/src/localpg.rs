@@ -159,21 +159,33 @@ impl LocalPostgres {
             .unwrap_or_default()
             .trim()
             .to_owned();
-        let _ = Command::new("pkill").args(["-9", "-P", &pid]).status();
+        // Stopped first, the postmaster cannot notice a child's death and fork new ones (which
+        // would survive it, reparented, holding the shared memory a restart needs); then its
+        // children as they are now, then itself, and we wait until every one of them is gone.
+        let _ = Command::new("kill").args(["-STOP", &pid]).status();
+        let children: Vec<String> = Command::new("pgrep")
+            .args(["-P", &pid])
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for child in &children {
+            let _ = Command::new("kill").args(["-9", child]).status();
+        }
         let _ = Command::new("kill").args(["-9", &pid]).status();
-        // Wait until every process of the cluster is gone, so a restart can reuse its memory.
-        for _ in 0..100 {
-            let alive = Command::new("pgrep")
-                .args(["-P", &pid])
-                .output()
-                .map(|o| !o.stdout.is_empty())
+        let alive = |p: &str| {
+            Command::new("kill")
+                .args(["-0", p])
+                .status()
+                .map(|s| s.success())
                 .unwrap_or(false)
-                || Command::new("kill")
-                    .args(["-0", &pid])
-                    .status()
-                    .map(|s| s.success())
-                    .unwrap_or(false);
-            if !alive {
+        };
+        for _ in 0..200 {
+            if !alive(&pid) && !children.iter().any(|c| alive(c)) {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
