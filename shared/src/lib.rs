@@ -23,6 +23,7 @@ pub mod ratelimit;
 pub mod retention;
 pub mod sentry;
 pub mod stack;
+pub mod translate;
 pub mod vercel;
 
 pub use app::App;
