@@ -2,6 +2,7 @@
 //! with a fake GitHub on loopback. One file per function.
 
 mod auth;
+mod fake_git;
 mod fake_github;
 mod faults;
 mod helpers;
@@ -16,4 +17,5 @@ mod schemathesis;
 mod security;
 mod sentry;
 mod serve;
+mod translate;
 mod vercel;
