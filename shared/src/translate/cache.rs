@@ -127,7 +127,7 @@ pub async fn store(
         } else {
             "pending"
         });
-        change.push(row.change.map(|c| sqlx::types::Json(c)));
+        change.push(row.change.map(sqlx::types::Json));
         old.push(row.old_path);
         new.push(row.new_path);
     }
