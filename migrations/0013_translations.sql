@@ -31,3 +31,7 @@ create table comparison_files (
 );
 comment on table comparison_files is 'per compared file: its paths on both sides and how its lines moved';
 comment on column comparison_files.source is 'patch: from GitHub''s per-file patch; contents: both versions fetched and diffed in-process; pending: listed without a patch, not fetched yet';
+comment on column comparisons.merge_base_sha is 'GitHub compares three-dot: comparison_files run from this commit to head_sha, not from base_sha';
+comment on column comparison_files.old_path is 'path at the merge base; null for a file added or copied since';
+comment on column comparison_files.new_path is 'path at head; null for a removed file; differs from old_path on a rename';
+comment on column comparison_files.change is 'linemap::FileChange as JSON (modified with context-free hunks, added, deleted); null while pending';
