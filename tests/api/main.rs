@@ -5,6 +5,8 @@ mod auth;
 mod fake_git;
 mod fake_github;
 mod faults;
+mod git_json;
+mod git_repo;
 mod helpers;
 mod incidents;
 mod ingest;
