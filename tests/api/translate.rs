@@ -327,6 +327,21 @@ async fn a_comparison_past_githubs_300_files_falls_back_to_the_files_contents() 
     );
     assert_eq!(translation.status, Status::Complete);
     assert_eq!(app.github.git.calls("contents"), 2, "both versions, once");
+    let (again, _) = locate(
+        &app,
+        &at,
+        &[subject(
+            &seen,
+            vec![position("app/payments.py", line, None)],
+        )],
+    )
+    .await;
+    assert_eq!(again[0].positions[0], located[0].positions[0]);
+    assert_eq!(
+        app.github.git.calls("contents"),
+        2,
+        "the fetched file is cached with its comparison"
+    );
 }
 
 #[tokio::test]
@@ -357,13 +372,28 @@ async fn a_file_whose_contents_cannot_be_fetched_leaves_the_listing_partial() {
 async fn one_comparison_serves_every_incident_of_a_pair_and_is_cached() {
     let (app, h) = served().await;
     let at = h.at("insert_above");
-    let subjects = [the_error(&h), the_error(&h), the_error(&h)];
+    let main_py = || subject(&h.at("edit"), vec![position("app/main.py", 3, None)]);
+    let subjects = [
+        the_error(&h),
+        main_py(),
+        the_error(&h),
+        the_error(&h),
+        main_py(),
+    ];
 
     let (first, _) = locate(&app, &at, &subjects).await;
+    let uncached = app.github.git.calls("compare");
     app.github.git.fail(Some(Failure::ServerError));
     let (again, translation) = locate(&app, &at, &subjects).await;
 
-    assert_eq!(app.github.git.calls("compare"), 1);
+    // initial...insert_above (ahead); edit...insert_above (behind) and insert_above...edit.
+    assert_eq!(
+        uncached, 3,
+        "one per distinct seen commit, two for the one behind"
+    );
+    assert_eq!(app.github.git.calls("compare"), 3);
+    assert_eq!(again[1].relation, Relation::Behind);
+    assert_eq!(again[1].positions[0].line_number, Some(3));
     assert_eq!(translation.status, Status::Complete, "from the cache");
     assert_eq!(first[2].positions, again[2].positions);
     assert_eq!(again[2].positions[0].line_number, Some(13));

@@ -162,6 +162,41 @@ impl Default for Limits {
     }
 }
 
+/// What a function builds once to translate lines: the GitHub client and the bounds.
+#[derive(Clone)]
+pub struct Locator {
+    pub commits: Arc<dyn Commits>,
+    pub limits: Limits,
+}
+
+impl Locator {
+    /// octocrab against `api_url` (`GITHUB_API_URL`), with the default bounds.
+    pub fn new(api_url: &str) -> Self {
+        Self {
+            commits: Arc::new(OctocrabCommits::new(api_url, CallLimits::default())),
+            limits: Limits::default(),
+        }
+    }
+
+    /// One translation for the caller's token, in `repo`, to commit `at`.
+    pub fn at(
+        &self,
+        pool: PgPool,
+        token: SecretString,
+        repo: RepoFullName,
+        at: CommitSha,
+    ) -> Arc<Translator> {
+        Arc::new(Translator {
+            commits: Arc::clone(&self.commits),
+            pool,
+            token,
+            repo,
+            at,
+            limits: self.limits.clone(),
+        })
+    }
+}
+
 /// Everything one translation needs: the caller's token, the repo and the IDE's commit.
 pub struct Translator {
     pub commits: Arc<dyn Commits>,
