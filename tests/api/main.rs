@@ -10,6 +10,7 @@ mod git_repo;
 mod helpers;
 mod incidents;
 mod ingest;
+mod located;
 mod logs;
 mod openapi;
 mod projects;
