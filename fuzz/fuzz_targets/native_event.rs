@@ -12,6 +12,8 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(e) => {
+            // As a client would see it: the mapping at the edge (shared/src/error.rs).
+            let e = shared::ApiError::from(e);
             let status = e.status();
             assert!(
                 (400..500).contains(&status),

@@ -52,6 +52,8 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(e) => {
+            // As Vercel would see it: the mapping at the edge (shared/src/error.rs).
+            let e = shared::ApiError::from(shared::hooks::HooksError::from(e));
             assert!(
                 matches!(e.status(), 400 | 422),
                 "status {} for {e}",
