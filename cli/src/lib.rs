@@ -46,10 +46,7 @@ impl States {
         let pool = shared::db::pool(&config)?;
         let auth = Auth::new(&config, pool.clone());
         Ok(Self {
-            incidents: incidents::state(
-                auth.clone(),
-                shared::translate::Locator::new(&config.github.api_url),
-            ),
+            incidents: incidents::state(auth.clone()),
             projects: projects::state(&config, auth.clone()),
             oauth: oauth_callback::state(&config, auth),
             ingest: Arc::new(Ingest::with_pool(&config, pool.clone())),

@@ -31,19 +31,7 @@ pub use patch::{parse_patch, PatchError};
 
 /// How a line fared between two commits, from best to worst: composing two mappings keeps the
 /// worse one (`max`). Serialised as `unchanged`, `changed`, `deleted`, `file_deleted`, `unknown`.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LineState {
     /// Same text, maybe at another number.
