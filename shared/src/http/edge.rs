@@ -16,11 +16,11 @@ use super::Response;
 use crate::error::ApiError;
 
 /// What the logging layer learns of a failed request (kept in the response's extensions; the
-/// cause is never sent).
+/// cause is never sent, and is only written out for a 5xx, the one class logged with it).
 #[derive(Clone)]
 struct Failure {
     code: &'static str,
-    cause: String,
+    cause: Option<String>,
 }
 
 impl IntoResponse for ApiError {
@@ -37,8 +37,9 @@ impl IntoResponse for ApiError {
             ApiError::Internal(src)
             | ApiError::Unavailable {
                 source: Some(src), ..
-            } => format!("{src:#}"),
-            other => other.to_string(),
+            } => Some(format!("{src:#}")),
+            ApiError::Unavailable { .. } => Some(self.to_string()),
+            _ => None,
         };
         resp.extensions_mut().insert(Failure {
             code: self.code(),
@@ -69,7 +70,8 @@ async fn log_failures(route: Option<MatchedPath>, req: Request, next: Next) -> R
         };
         let status = resp.status().as_u16();
         if status >= 500 {
-            tracing::error!(route, status, code = failure.code, error = %failure.cause, "request failed");
+            let cause = failure.cause.as_deref().unwrap_or_default();
+            tracing::error!(route, status, code = failure.code, error = %cause, "request failed");
         } else {
             tracing::debug!(route, status, code = failure.code, "request refused");
         }

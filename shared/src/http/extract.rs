@@ -1,5 +1,5 @@
 //! What handlers take from a request, each read and refused the same way on every route: the body
-//! under [`MAX_BODY_BYTES`], a JSON body, the query string, the bearer credential. The signed-in
+//! under [`MAX_BODY_BYTES`], a JSON body, the query string, path parameters. The signed-in
 //! caller is an extractor too (`auth::Caller`), and so is the project of an ingest key
 //! (`ingest::KeyedProject`).
 
@@ -69,17 +69,6 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
             }
         }
         Ok(Self(out))
-    }
-}
-
-/// The credential of `Authorization: Bearer …`, if one was sent.
-pub struct Bearer(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Bearer {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(bearer(&parts.headers).map(str::to_owned)))
     }
 }
 
