@@ -84,6 +84,107 @@ ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: comparison_files; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.comparison_files (
+    comparison_id bigint NOT NULL,
+    old_path text,
+    new_path text,
+    change jsonb,
+    source text NOT NULL,
+    CONSTRAINT comparison_files_source_check CHECK ((source = ANY (ARRAY['patch'::text, 'contents'::text, 'pending'::text])))
+);
+
+
+--
+-- Name: TABLE comparison_files; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.comparison_files IS 'per compared file: its paths on both sides and how its lines moved';
+
+
+--
+-- Name: COLUMN comparison_files.old_path; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.comparison_files.old_path IS 'path at the merge base; null for a file added or copied since';
+
+
+--
+-- Name: COLUMN comparison_files.new_path; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.comparison_files.new_path IS 'path at head; null for a removed file; differs from old_path on a rename';
+
+
+--
+-- Name: COLUMN comparison_files.change; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.comparison_files.change IS 'linemap::FileChange as JSON (modified with context-free hunks, added, deleted); null while pending';
+
+
+--
+-- Name: COLUMN comparison_files.source; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.comparison_files.source IS 'patch: from GitHub''s per-file patch; contents: both versions fetched and diffed in-process; pending: listed without a patch, not fetched yet';
+
+
+--
+-- Name: comparisons; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.comparisons (
+    comparison_id bigint NOT NULL,
+    repo_full_name text NOT NULL,
+    base_sha text NOT NULL,
+    head_sha text NOT NULL,
+    status text NOT NULL,
+    merge_base_sha text NOT NULL,
+    complete boolean NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT comparisons_status_check CHECK ((status = ANY (ARRAY['ahead'::text, 'behind'::text, 'diverged'::text, 'identical'::text])))
+);
+
+
+--
+-- Name: TABLE comparisons; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.comparisons IS 'GitHub compare results per (repo, base, head), kept forever; the files are in comparison_files';
+
+
+--
+-- Name: COLUMN comparisons.merge_base_sha; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.comparisons.merge_base_sha IS 'GitHub compares three-dot: comparison_files run from this commit to head_sha, not from base_sha';
+
+
+--
+-- Name: COLUMN comparisons.complete; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.comparisons.complete IS 'when true, a file not in comparison_files is identical at merge base and head';
+
+
+--
+-- Name: comparisons_comparison_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.comparisons ALTER COLUMN comparison_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.comparisons_comparison_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: deployments; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -756,6 +857,38 @@ ALTER TABLE ONLY public.audit_log
 
 
 --
+-- Name: comparison_files comparison_files_comparison_id_new_path_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.comparison_files
+    ADD CONSTRAINT comparison_files_comparison_id_new_path_key UNIQUE (comparison_id, new_path);
+
+
+--
+-- Name: comparison_files comparison_files_comparison_id_old_path_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.comparison_files
+    ADD CONSTRAINT comparison_files_comparison_id_old_path_key UNIQUE (comparison_id, old_path);
+
+
+--
+-- Name: comparisons comparisons_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.comparisons
+    ADD CONSTRAINT comparisons_pkey PRIMARY KEY (comparison_id);
+
+
+--
+-- Name: comparisons comparisons_repo_full_name_base_sha_head_sha_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.comparisons
+    ADD CONSTRAINT comparisons_repo_full_name_base_sha_head_sha_key UNIQUE (repo_full_name, base_sha, head_sha);
+
+
+--
 -- Name: deployments deployments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1038,6 +1171,14 @@ ALTER TABLE ONLY public.api_key_usage
 
 ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+
+
+--
+-- Name: comparison_files comparison_files_comparison_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.comparison_files
+    ADD CONSTRAINT comparison_files_comparison_id_fkey FOREIGN KEY (comparison_id) REFERENCES public.comparisons(comparison_id) ON DELETE CASCADE;
 
 
 --

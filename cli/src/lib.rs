@@ -46,7 +46,10 @@ impl States {
         let pool = shared::db::pool(&config)?;
         let auth = Auth::new(&config, pool.clone());
         Ok(Self {
-            incidents: incidents::state(auth.clone()),
+            incidents: incidents::state(
+                auth.clone(),
+                shared::translate::Locator::new(&config.github.api_url),
+            ),
             projects: projects::state(&config, auth.clone()),
             oauth: oauth_callback::state(&config, auth),
             ingest: Arc::new(Ingest::with_pool(&config, pool.clone())),

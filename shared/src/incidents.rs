@@ -3,6 +3,7 @@
 //! of them.
 
 mod error;
+mod locate;
 mod query;
 
 use chrono::{DateTime, Utc};
@@ -11,9 +12,12 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use crate::auth::{require_permission, Auth, Caller};
+use crate::domain::CommitSha;
 use crate::domain::RepoFullName;
 use crate::github::Permission;
 use crate::ingest::prepare::OutFrame;
+use crate::linemap::LineState;
+use crate::translate::{Locator, Relation, Translation};
 
 pub use error::IncidentsError;
 pub use query::ListQuery;
@@ -32,7 +36,7 @@ pub struct Incident {
     pub line_number: Option<i32>,
     pub column_number: Option<i32>,
     pub function: Option<String>,
-    pub frames: Vec<OutFrame>,
+    pub frames: Vec<Frame>,
     pub commit_sha: Option<String>,
     pub environment: Option<String>,
     pub occurrence_count: i64,
@@ -44,6 +48,30 @@ pub struct Incident {
     pub deployment_id: Option<String>,
     pub deployment_url: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// With `at`: the commit the location was recorded at (`file_path` … are translated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_commit_sha: Option<String>,
+    /// With `at`: the file as recorded, untranslated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_file_path: Option<String>,
+    /// With `at`: the line as recorded, untranslated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_line_number: Option<i32>,
+    /// With `at`: how `at` relates to `seen_commit_sha`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation: Option<Relation>,
+    /// With `at`: how the incident's line fared between the two commits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_state: Option<LineState>,
+}
+
+/// A frame of an incident; with `at`, located there, with how its line fared.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Frame {
+    #[serde(flatten)]
+    pub frame: OutFrame,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_state: Option<LineState>,
 }
 
 /// One event of an incident.
@@ -63,6 +91,9 @@ pub struct RecentEvent {
 pub struct Page {
     pub incidents: Vec<Incident>,
     pub next_cursor: Option<String>,
+    /// With `at`: how much of the page was translated, and why not all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub translation: Option<Translation>,
 }
 
 /// Columns of an incident, located at commit `c` (or at its latest commit), with counts that
@@ -123,7 +154,14 @@ fn to_incident(r: &PgRow) -> Incident {
         line_number: r.get("line_number"),
         column_number: r.get("column_number"),
         function: r.get("function"),
-        frames: serde_json::from_value(frames).unwrap_or_default(),
+        frames: serde_json::from_value::<Vec<OutFrame>>(frames)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|frame| Frame {
+                frame,
+                line_state: None,
+            })
+            .collect(),
         commit_sha: r.get("commit_sha"),
         environment: r.get("environment"),
         occurrence_count: r.get("occurrence_count"),
@@ -141,6 +179,24 @@ fn to_incident(r: &PgRow) -> Incident {
             }
         }),
         resolved_at: r.get("resolved_at"),
+        seen_commit_sha: None,
+        seen_file_path: None,
+        seen_line_number: None,
+        relation: None,
+        line_state: None,
+    }
+}
+
+/// The join that picks the location an incident is shown at: its latest commit's, or with
+/// `at=` (bound as `$n`) the one recorded at `at` itself when it was seen there.
+fn seen_join(at: Option<&str>) -> String {
+    match at {
+        None => "left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)".to_owned(),
+        Some(n) => format!(
+            "left join lateral (select c0.* from incident_commits c0
+                                 where c0.incident_id = i.incident_id and c0.commit_sha in ({n}, coalesce(i.last_commit_sha, i.commit_sha))
+                                 order by c0.commit_sha = {n} desc limit 1) c on true"
+        ),
     }
 }
 
@@ -162,7 +218,12 @@ async fn readable_project(
 }
 
 /// `GET /v1/incidents`: newest activity first, keyset-paginated.
-pub async fn list(auth: &Auth, caller: &Caller, q: &ListQuery) -> Result<Page, IncidentsError> {
+pub async fn list(
+    auth: &Auth,
+    locator: &Locator,
+    caller: &Caller,
+    q: &ListQuery,
+) -> Result<Page, IncidentsError> {
     let project_id = readable_project(auth, caller, &q.repo).await?;
     // Latest commits and activity come from folded counts: fold what is pending first (a no-op
     // when the queue is empty; skipped, never waited for, when another fold runs).
@@ -182,6 +243,7 @@ pub async fn list(auth: &Auth, caller: &Caller, q: &ListQuery) -> Result<Page, I
     } else {
         "$5::timestamptz is null and $6::text is null".to_owned()
     };
+    let seen = seen_join(q.at.as_ref().map(|_| "$2"));
     let sql = match &q.commit {
         // At a commit: only incidents seen there, located as they were there. The project is
         // matched on `incident_commits` (migration 0005), so the page is one range of its index.
@@ -193,9 +255,9 @@ pub async fn list(auth: &Auth, caller: &Caller, q: &ListQuery) -> Result<Page, I
                and {after}
              order by {sort} desc, {id} desc limit $7"
         ),
+        // With `at` (bound as $2), each incident is shown at `at` when it was seen there.
         None => format!(
-            "{SELECT} left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)
-             cross join lateral (select i.activity_at as sort_ts) s {FOLDED}
+            "{SELECT} {seen} cross join lateral (select i.activity_at as sort_ts) s {FOLDED}
              where i.project_id = $1 and ($2::text is null or true) and i.status = $3
                and ($4::text is null or exists (select 1 from incident_environments e where e.incident_id = i.incident_id and e.environment = $4))
                and {after}
@@ -204,7 +266,12 @@ pub async fn list(auth: &Auth, caller: &Caller, q: &ListQuery) -> Result<Page, I
     };
     let rows = sqlx::query(&sql)
         .bind(&project_id)
-        .bind(q.commit.as_ref().map(|c| c.as_str().to_owned()))
+        .bind(
+            q.commit
+                .as_ref()
+                .or(q.at.as_ref())
+                .map(|c| c.as_str().to_owned()),
+        )
         .bind(&q.status)
         .bind(&q.environment)
         .bind(cursor_ts)
@@ -220,25 +287,37 @@ pub async fn list(auth: &Auth, caller: &Caller, q: &ListQuery) -> Result<Page, I
     } else {
         None
     };
+    let mut incidents: Vec<Incident> = rows.iter().map(to_incident).collect();
+    let translation = match &q.at {
+        Some(at) => Some(locate::at(auth, locator, caller, &q.repo, at, &mut incidents).await?),
+        None => None,
+    };
     Ok(Page {
-        incidents: rows.iter().map(to_incident).collect(),
+        incidents,
         next_cursor,
+        translation,
     })
 }
 
 /// Loads one incident the caller may read (the uniform 404 otherwise).
-async fn load(auth: &Auth, caller: &Caller, incident_id: &str) -> Result<Incident, IncidentsError> {
+async fn load(
+    auth: &Auth,
+    caller: &Caller,
+    incident_id: &str,
+    at: Option<&CommitSha>,
+) -> Result<Incident, IncidentsError> {
     if incident_id.len() > 64 {
         return Err(IncidentsError::IncidentNotFound);
     }
     crate::ingest::fold::fold_if_free(auth.pool()).await?;
+    let seen = seen_join(at.map(|_| "$2"));
     let sql = format!(
-        "{SELECT} left join incident_commits c on c.incident_id = i.incident_id and c.commit_sha = coalesce(i.last_commit_sha, i.commit_sha)
-         cross join lateral (select i.activity_at as sort_ts) s {PENDING}
-         where i.incident_id = $1 and p.deleted_at is null"
+        "{SELECT} {seen} cross join lateral (select i.activity_at as sort_ts) s {PENDING}
+         where i.incident_id = $1 and p.deleted_at is null and ($2::text is null or true)"
     );
     let row = sqlx::query(&sql)
         .bind(incident_id)
+        .bind(at.map(|c| c.as_str().to_owned()))
         .fetch_optional(auth.pool())
         .await?
         .ok_or(IncidentsError::IncidentNotFound)?;
@@ -251,10 +330,20 @@ async fn load(auth: &Auth, caller: &Caller, incident_id: &str) -> Result<Inciden
 /// `GET /v1/incidents/{id}`: the incident and its latest events.
 pub async fn get(
     auth: &Auth,
+    locator: &Locator,
     caller: &Caller,
     incident_id: &str,
-) -> Result<(Incident, Vec<RecentEvent>), IncidentsError> {
-    let incident = load(auth, caller, incident_id).await?;
+    at: Option<&CommitSha>,
+) -> Result<(Incident, Vec<RecentEvent>, Option<Translation>), IncidentsError> {
+    let mut incident = load(auth, caller, incident_id, at).await?;
+    let translation = match at {
+        Some(at) => {
+            let repo = RepoFullName::parse(&incident.repo).map_err(IncidentsError::StoredRepo)?;
+            let located = std::slice::from_mut(&mut incident);
+            Some(locate::at(auth, locator, caller, &repo, at, located).await?)
+        }
+        None => None,
+    };
     let rows = sqlx::query(
         "select event_id, occurred_at, received_at, commit_sha, deployment_id, environment, release
            from incident_events where incident_id = $1 order by id desc limit 20",
@@ -274,7 +363,7 @@ pub async fn get(
             release: r.get("release"),
         })
         .collect();
-    Ok((incident, events))
+    Ok((incident, events, translation))
 }
 
 /// `PATCH /v1/incidents/{id}`: resolve or reopen (read access on the repo suffices).
@@ -287,7 +376,7 @@ pub async fn set_status(
     if !matches!(status, "open" | "resolved") {
         return Err(IncidentsError::InvalidStatus);
     }
-    let incident = load(auth, caller, incident_id).await?;
+    let incident = load(auth, caller, incident_id, None).await?;
     if incident.status != status {
         let mut tx = auth.pool().begin().await?;
         sqlx::query(
@@ -313,5 +402,5 @@ pub async fn set_status(
         .await?;
         tx.commit().await?;
     }
-    load(auth, caller, incident_id).await
+    load(auth, caller, incident_id, None).await
 }

@@ -22,6 +22,7 @@ pub mod projects;
 pub mod retention;
 pub mod sentry;
 pub mod stack;
+pub mod translate;
 pub mod vercel;
 
 pub use app::App;

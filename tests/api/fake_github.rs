@@ -1,7 +1,8 @@
 //! A fake GitHub on 127.0.0.1 that speaks the documented protocol the production octocrab code
 //! uses: the OAuth token exchange (`POST /login/oauth/access_token`, success and
 //! `{"error": "bad_verification_code"}`), `GET /user`, `GET /user/emails`, and
-//! `GET /repos/{owner}/{repo}` with `permissions` (404 when the user has no access).
+//! `GET /repos/{owner}/{repo}` with `permissions` (404 when the user has no access); and the
+//! compare and contents routes of the git repositories a test serves (`fake_git`).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -41,6 +42,8 @@ struct State {
 pub struct FakeGitHub {
     pub url: String,
     state: Arc<Mutex<State>>,
+    /// The git repositories served, and how their routes answer.
+    pub git: crate::fake_git::Served,
 }
 
 impl FakeGitHub {
@@ -49,21 +52,32 @@ impl FakeGitHub {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
         let st = Arc::clone(&state);
+        let git = crate::fake_git::Served::default();
+        let served = git.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let st = Arc::clone(&st);
+                let (st, served) = (Arc::clone(&st), served.clone());
                 tokio::spawn(async move {
-                    let svc = service_fn(move |req| answer(Arc::clone(&st), req));
+                    let svc = service_fn(move |req| {
+                        let (st, served) = (Arc::clone(&st), served.clone());
+                        async move {
+                            let (method, uri) = (req.method().as_str(), req.uri());
+                            match served.answer(method, uri, req.headers()).await {
+                                Some(resp) => Ok(resp),
+                                None => answer(st, req).await,
+                            }
+                        }
+                    });
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), svc)
                         .await;
                 });
             }
         });
-        Self { url, state }
+        Self { url, state, git }
     }
 
     /// Registers a user with an access token.

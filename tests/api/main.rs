@@ -3,11 +3,15 @@
 
 mod auth;
 mod cli;
+mod fake_git;
 mod fake_github;
 mod faults;
+mod git_json;
+mod git_repo;
 mod helpers;
 mod incidents;
 mod ingest;
+mod located;
 mod logs;
 mod openapi;
 mod projects;
@@ -17,4 +21,5 @@ mod schemathesis;
 mod security;
 mod sentry;
 mod serve;
+mod translate;
 mod vercel;

@@ -5,18 +5,32 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use serde::Deserialize;
-use shared::auth::{Auth, Caller};
+use shared::auth::{Auth, AuthState, Caller};
+use shared::domain::CommitSha;
 use shared::http::{self, Json, Param, QueryMap, Response};
+use shared::translate::{Locator, Translation};
 use shared::{incidents, ApiError};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// What this function's handlers use: the auth checks (and, through them, the pool); every route
-/// is a signed-in caller reading a repo.
-pub type AppState = Arc<Auth>;
+/// What this function's handlers use: the auth checks (and, through them, the pool), and the
+/// line translation's GitHub client.
+pub struct Incidents {
+    pub auth: Auth,
+    pub locator: Locator,
+}
 
-/// This function's state, around the instance's auth checks.
-pub fn state(auth: Auth) -> AppState {
-    Arc::new(auth)
+impl AuthState for Incidents {
+    fn auth(&self) -> &Auth {
+        &self.auth
+    }
+}
+
+/// This function's state, shared by its handlers.
+pub type AppState = Arc<Incidents>;
+
+/// This function's state, around the instance's auth checks and translation client.
+pub fn state(auth: Auth, locator: Locator) -> AppState {
+    Arc::new(Incidents { auth, locator })
 }
 
 /// Every route of this function, each declared once with its OpenAPI description.
@@ -50,6 +64,9 @@ pub struct IncidentDetail {
     #[serde(flatten)]
     incident: incidents::Incident,
     recent_events: Vec<incidents::RecentEvent>,
+    /// With `at`: whether the incident could be located there, and why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    translation: Option<Translation>,
 }
 
 /// `GET /v1/incidents`: the repo's incidents, newest activity first.
@@ -57,6 +74,7 @@ pub struct IncidentDetail {
     params(
         ("repo" = String, Query, description = "owner/name"),
         ("commit" = Option<String>, Query, description = "40-hex commit: only incidents seen there, located as there"),
+        ("at" = Option<String>, Query, description = "40-hex commit (the IDE's checkout): every incident located there, its lines translated through the diff from the commit it was seen at; adds seen_*, relation, line_state and `translation`"),
         ("status" = Option<String>, Query, description = "open (default) or resolved"),
         ("environment" = Option<String>, Query, description = "only incidents seen in this environment"),
         ("limit" = Option<i64>, Query, description = "1 to 200, default 50"),
@@ -68,33 +86,43 @@ pub struct IncidentDetail {
         (status = 422, description = "a bad parameter", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn list(
-    State(auth): State<AppState>,
+    State(state): State<AppState>,
     caller: Caller,
     QueryMap(query): QueryMap,
 ) -> Result<Response, ApiError> {
     let q = incidents::ListQuery::parse(&query)?;
-    let page = incidents::list(&auth, &caller, &q).await?;
+    let page = incidents::list(&state.auth, &state.locator, &caller, &q).await?;
     Ok(http::json(200, &page))
 }
 
 /// `GET /v1/incidents/{incident_id}`.
 #[utoipa::path(get, path = "/v1/incidents/{incident_id}", tag = "incidents", security(("session" = [])),
-    params(("incident_id" = String, Path, description = "inc_…")),
+    params(("incident_id" = String, Path, description = "inc_…"),
+        ("at" = Option<String>, Query, description = "40-hex commit: the incident located there (as in the list)")),
     responses(
         (status = 200, description = "the incident and its recent events", body = IncidentDetail),
         (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
         (status = 404, description = "no such incident, or not readable by the caller", body = shared::openapi::ErrorBody),
+        (status = 422, description = "a bad `at`", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn get(
-    State(auth): State<AppState>,
+    State(state): State<AppState>,
     caller: Caller,
     Param(id): Param<String>,
+    QueryMap(query): QueryMap,
 ) -> Result<Response, ApiError> {
-    let (incident, events) = incidents::get(&auth, &caller, &id).await?;
-    let mut body = serde_json::to_value(&incident).map_err(|e| ApiError::Internal(e.into()))?;
-    body["recent_events"] =
-        serde_json::to_value(&events).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(http::json(200, &body))
+    let at = match query.get("at").filter(|c| !c.is_empty()) {
+        Some(c) => Some(CommitSha::parse(c).map_err(incidents::IncidentsError::InvalidCommitSha)?),
+        None => None,
+    };
+    let (incident, recent_events, translation) =
+        incidents::get(&state.auth, &state.locator, &caller, &id, at.as_ref()).await?;
+    let detail = IncidentDetail {
+        incident,
+        recent_events,
+        translation,
+    };
+    Ok(http::json(200, &detail))
 }
 
 /// `PATCH /v1/incidents/{incident_id}`: resolve or reopen.
@@ -109,12 +137,12 @@ async fn get(
         (status = 422, description = "bad status", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn patch(
-    State(auth): State<AppState>,
+    State(state): State<AppState>,
     caller: Caller,
     Param(id): Param<String>,
     Json(body): Json<StatusBody>,
 ) -> Result<Response, ApiError> {
-    let incident = incidents::set_status(&auth, &caller, &id, &body.status).await?;
+    let incident = incidents::set_status(&state.auth, &caller, &id, &body.status).await?;
     Ok(http::json(200, &incident))
 }
 

@@ -14,6 +14,8 @@ use crate::domain::{CommitSha, RepoFullName};
 pub struct ListQuery {
     pub repo: RepoFullName,
     pub commit: Option<CommitSha>,
+    /// Locate each incident at this commit (the IDE's checkout).
+    pub at: Option<CommitSha>,
     pub status: String,
     pub environment: Option<String>,
     pub limit: i64,
@@ -26,6 +28,10 @@ impl ListQuery {
         let repo = q.get("repo").ok_or(IncidentsError::MissingRepo)?;
         let repo = RepoFullName::parse(repo).map_err(IncidentsError::InvalidRepo)?;
         let commit = match q.get("commit").filter(|c| !c.is_empty()) {
+            Some(c) => Some(CommitSha::parse(c).map_err(IncidentsError::InvalidCommitSha)?),
+            None => None,
+        };
+        let at = match q.get("at").filter(|c| !c.is_empty()) {
             Some(c) => Some(CommitSha::parse(c).map_err(IncidentsError::InvalidCommitSha)?),
             None => None,
         };
@@ -49,6 +55,7 @@ impl ListQuery {
         Ok(Self {
             repo,
             commit,
+            at,
             status,
             environment,
             limit,

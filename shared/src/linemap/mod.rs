@@ -31,7 +31,19 @@ pub use patch::{parse_patch, PatchError};
 
 /// How a line fared between two commits, from best to worst: composing two mappings keeps the
 /// worse one (`max`). Serialised as `unchanged`, `changed`, `deleted`, `file_deleted`, `unknown`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LineState {
     /// Same text, maybe at another number.
