@@ -1,18 +1,43 @@
-// The API client against a real `cairn serve` (with a fake GitHub): sign-in, the IDE's listing
-// at a commit (today's server ignores `at=`, so the client must fall back to `commit=`), resolve
-// and reopen, and the errors the extension turns into states.
+// The API client against a real `cairn serve` (with a fake GitHub whose compare API answers from
+// a real git repository): sign-in, the IDE's listing at its checkout with lines translated from
+// the commits production ran, resolve and reopen, and the errors the extension turns into states.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError, CairnClient } from '../../src/api';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiError, CairnClient, type Incident } from '../../src/api';
 import { CairnServer } from '../support/cairnServer';
 import { FakeGitHub } from '../support/fakeGithub';
 
 const REPO = 'acme/checkout-api';
-const A = 'a'.repeat(40);
-const B = 'b'.repeat(40);
 let github: FakeGitHub;
 let server: CairnServer;
 let session: string;
+let dir: string;
+/** Production's commit, and the developer's: B puts four lines on top of payments.py and adds `mod`. */
+let A: string;
+let B: string;
+
+const PAYMENTS_A = 'def charge(amount):\n    return 100 / amount\n\ndef ratio(amount):\n    return 1.0 / amount\n';
+const PAYMENTS_B = `import logging\n\nlog = logging.getLogger(__name__)\n\n${PAYMENTS_A}\ndef mod(amount):\n    return 7 % amount\n`;
+
+function git(...args: string[]): string {
+  return execFileSync('git', ['-C', dir, '-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', ...args], { encoding: 'utf8' }).trim();
+}
+
+function commit(payments: string): string {
+  writeFileSync(join(dir, 'app', 'payments.py'), payments);
+  git('add', '-A');
+  git('commit', '-qm', 'change');
+  return git('rev-parse', 'HEAD');
+}
+
+/** The 1-based line of `payments.py` at `rev` that holds `text`. */
+function lineOf(rev: string, text: string): number {
+  return git('show', `${rev}:app/payments.py`).split('\n').findIndex((l) => l.includes(text)) + 1;
+}
 
 function pyError(commit: string, message: string, line: number) {
   return {
@@ -25,19 +50,38 @@ function pyError(commit: string, message: string, line: number) {
   };
 }
 
+function byMessage(incidents: Incident[], message: string): Incident {
+  const found = incidents.find((i) => i.error_message === message);
+  assert.ok(found, `no incident "${message}" in ${JSON.stringify(incidents.map((i) => i.error_message))}`);
+  return found;
+}
+
 before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cairn-api-git-'));
+  git('init', '-q', '-b', 'main');
+  mkdirSync(join(dir, 'app'));
+  writeFileSync(join(dir, 'app', 'main.py'), 'from app.payments import charge\n'.repeat(12));
+  A = commit(PAYMENTS_A);
+  B = commit(PAYMENTS_B);
+
   github = await FakeGitHub.start();
   github.addUser(7, 'octocat', 'gho_octocat');
   github.grant('octocat', REPO, 'admin');
+  github.serveGit(REPO, dir);
   server = await CairnServer.start(github.url);
   session = await new CairnClient({ baseUrl: server.url }).exchangeGitHubToken('gho_octocat').then((s) => s.session_token);
   const key = await server.createProject(session, REPO);
-  await server.ingest(key, [pyError(A, 'division by zero', 2), pyError(A, 'float division by zero', 4), pyError(B, 'modulo by zero', 3)]);
+  await server.ingest(key, [
+    pyError(A, 'division by zero', lineOf(A, '100 / amount')),
+    pyError(A, 'float division by zero', lineOf(A, '1.0 / amount')),
+    pyError(B, 'modulo by zero', lineOf(B, '7 % amount')),
+  ]);
 });
 
 after(async () => {
   await server?.stop();
   await github?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('a GitHub token is traded for a session that /v1/me knows', async () => {
@@ -48,31 +92,62 @@ test('a GitHub token is traded for a session that /v1/me knows', async () => {
   assert.equal(me.user.github_id, 7);
 });
 
-test('the open incidents at a commit are those seen there, when the server does not know at=', async () => {
+test("the open incidents at the developer's checkout are on the lines that hold the code production ran", async () => {
   const client = new CairnClient({ baseUrl: server.url, token: session });
-  const atA = await client.openIncidentsAt(REPO, A);
-  assert.equal(atA.mode, 'commit');
-  assert.equal(atA.translation, null);
-  assert.deepEqual(atA.incidents.map((i) => i.error_message).sort(), ['division by zero', 'float division by zero']);
-  const zero = atA.incidents.find((i) => i.error_message === 'division by zero')!;
-  assert.equal(zero.file_path, 'app/payments.py');
-  assert.equal(zero.line_number, 2);
-  assert.equal(zero.level, 'error');
-  assert.ok(zero.frames.some((f) => f.in_app && f.file_path === 'app/main.py' && f.line_number === 9));
   const atB = await client.openIncidentsAt(REPO, B);
-  assert.deepEqual(atB.incidents.map((i) => i.error_message), ['modulo by zero']);
+  assert.equal(atB.mode, 'at');
+  assert.deepEqual(atB.translation, { status: 'complete', reason: null });
+  assert.equal(atB.incidents.length, 3);
+
+  // Seen at A, line 2; at B the same code is four lines lower.
+  const zero = byMessage(atB.incidents, 'division by zero');
+  assert.equal(zero.relation, 'ahead');
+  assert.equal(zero.seen_commit_sha, A);
+  assert.equal(zero.seen_line_number, lineOf(A, '100 / amount'));
+  assert.equal(zero.file_path, 'app/payments.py');
+  assert.equal(zero.line_number, lineOf(B, '100 / amount'));
+  assert.notEqual(zero.line_number, zero.seen_line_number);
+  assert.equal(zero.line_state, 'unchanged');
+  assert.equal(zero.level, 'error');
+  const top = zero.frames.find((f) => f.file_path === 'app/payments.py')!;
+  assert.equal(top.line_number, lineOf(B, '100 / amount'));
+  assert.ok(zero.frames.some((f) => f.in_app && f.file_path === 'app/main.py' && f.line_number === 9 && f.line_state === 'unchanged'));
+  assert.equal(byMessage(atB.incidents, 'float division by zero').line_number, lineOf(B, '1.0 / amount'));
+
+  const mod = byMessage(atB.incidents, 'modulo by zero');
+  assert.equal(mod.relation, 'same');
+  assert.equal(mod.line_number, lineOf(B, '7 % amount'));
+
+  // Back at A, the line B added is gone: the incident seen at B says so.
+  const atA = await client.openIncidentsAt(REPO, A);
+  assert.equal(byMessage(atA.incidents, 'division by zero').line_number, lineOf(A, '100 / amount'));
+  const modAtA = byMessage(atA.incidents, 'modulo by zero');
+  assert.equal(modAtA.relation, 'behind');
+  assert.equal(modAtA.line_state, 'deleted');
+});
+
+test('an incident whose commit GitHub does not know keeps the location it was seen at', async () => {
+  const client = new CairnClient({ baseUrl: server.url, token: session });
+  const unknown = 'c'.repeat(40);
+  const listing = await client.openIncidentsAt(REPO, unknown);
+  assert.equal(listing.mode, 'at');
+  assert.equal(listing.translation?.status, 'none');
+  const zero = byMessage(listing.incidents, 'division by zero');
+  assert.equal(zero.line_state, 'unknown');
+  assert.equal(zero.line_number, lineOf(A, '100 / amount'));
 });
 
 test('resolving takes an incident off the open list and reopening puts it back', async () => {
   const client = new CairnClient({ baseUrl: server.url, token: session });
-  const [incident] = (await client.openIncidentsAt(REPO, B)).incidents;
-  const resolved = await client.setStatus(incident!.incident_id, 'resolved');
+  const incident = byMessage((await client.openIncidentsAt(REPO, B)).incidents, 'modulo by zero');
+  const resolved = await client.setStatus(incident.incident_id, 'resolved');
   assert.equal(resolved.status, 'resolved');
-  assert.deepEqual((await client.openIncidentsAt(REPO, B)).incidents, []);
-  const reopened = await client.setStatus(incident!.incident_id, 'open');
+  const open = (await client.openIncidentsAt(REPO, B)).incidents;
+  assert.deepEqual(open.map((i) => i.error_message).sort(), ['division by zero', 'float division by zero']);
+  const reopened = await client.setStatus(incident.incident_id, 'open');
   assert.equal(reopened.status, 'open');
-  assert.equal((await client.openIncidentsAt(REPO, B)).incidents.length, 1);
-  const detail = await client.incident(incident!.incident_id);
+  assert.equal((await client.openIncidentsAt(REPO, B)).incidents.length, 3);
+  const detail = await client.incident(incident.incident_id);
   assert.equal(detail.recent_events[0]?.commit_sha, B);
 });
 
