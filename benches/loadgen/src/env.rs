@@ -76,12 +76,17 @@ impl Server {
         pool: u32,
         work_dir: &Path,
         log: &Path,
+        github_api_url: Option<&str>,
     ) -> anyhow::Result<Self> {
         let port = shared::localpg::free_port()?;
         let addr = format!("127.0.0.1:{port}");
         let log_path = log;
         let log = std::fs::File::create(log_path)?;
-        let child = Command::new(bin)
+        let mut command = Command::new(bin);
+        if let Some(url) = github_api_url {
+            command.env("GITHUB_API_URL", url);
+        }
+        let child = command
             .arg("serve")
             .current_dir(work_dir)
             .env("DATABASE_URL", database_url)

@@ -142,6 +142,27 @@ async fn worker(
     Ok(out)
 }
 
+/// One GET on a connection of its own: the status and the body.
+pub async fn get(
+    addr: &str,
+    path: &str,
+    headers: &[(&'static str, String)],
+) -> anyhow::Result<(u16, Bytes)> {
+    let mut sender = connect(addr).await?;
+    let mut b = hyper::Request::builder()
+        .method("GET")
+        .uri(path)
+        .header("host", addr);
+    for (k, v) in headers {
+        b = b.header(*k, v);
+    }
+    let resp = sender
+        .send_request(b.body(Full::new(Bytes::new()))?)
+        .await?;
+    let status = resp.status().as_u16();
+    Ok((status, resp.into_body().collect().await?.to_bytes()))
+}
+
 /// Runs `concurrency` workers against `addr` for `duration`.
 pub async fn run(
     addr: &str,

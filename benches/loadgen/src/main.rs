@@ -3,6 +3,7 @@
 //! the same run, round after round, and prints medians and ratios. See docs/PERFORMANCE.md.
 #![expect(clippy::print_stdout, reason = "the report is this program's output")]
 
+mod at;
 mod ceiling;
 mod diag;
 mod env;
@@ -32,14 +33,19 @@ pub struct Opts {
     query_incidents: usize,
     query_events: Vec<u64>,
     query_concurrency: usize,
+    at_fresh: usize,
+    github_latency_ms: u64,
     /// WAL segments created and recycled before anything is measured.
     wal_segments: usize,
 }
 
 const HELP: &str =
     "usage: cairn-loadgen [--smoke] [--duration S] [--runs N] [--concurrency C] [--pool N]
-                     [--scenarios spread,hot,batched,envelope,query] [--cairn PATH]
+                     [--scenarios spread,hot,batched,envelope,query,at] [--cairn PATH]
                      [--query-incidents N] [--query-events N,M] [--query-concurrency C]
+                     [--at-fresh N] [--github-latency-ms MS]
+  at       incidents located at a checkout (runs after query, on its world): cached, and
+           --at-fresh uncached listings against a fake GitHub answering after MS (100)
   --smoke  seconds-long run for CI (no thresholds)";
 
 fn parse_opts() -> anyhow::Result<Opts> {
@@ -53,13 +59,15 @@ fn parse_opts() -> anyhow::Result<Opts> {
         runs: 3,
         concurrency: 64,
         pool: 16,
-        scenarios: ["spread", "hot", "batched", "envelope", "query"]
+        scenarios: ["spread", "hot", "batched", "envelope", "query", "at"]
             .map(String::from)
             .to_vec(),
         projects: 100,
         query_incidents: 10_000,
         query_events: vec![100_000, 1_000_000],
         query_concurrency: 2,
+        at_fresh: 10,
+        github_latency_ms: 100,
         wal_segments: env::PREALLOCATED_WAL_SEGMENTS,
     };
     let mut args = std::env::args().skip(1);
@@ -73,6 +81,7 @@ fn parse_opts() -> anyhow::Result<Opts> {
                 o.projects = 10;
                 o.query_incidents = 500;
                 o.query_events = vec![2_000, 20_000];
+                o.at_fresh = 2;
                 o.wal_segments = 4;
             }
             "--cairn" => o.cairn = val()?.into(),
@@ -89,6 +98,8 @@ fn parse_opts() -> anyhow::Result<Opts> {
                     .collect::<Result<_, _>>()?
             }
             "--query-concurrency" => o.query_concurrency = val()?.parse()?,
+            "--at-fresh" => o.at_fresh = val()?.parse()?,
+            "--github-latency-ms" => o.github_latency_ms = val()?.parse()?,
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -237,6 +248,60 @@ async fn pgbench_phase(
     Ok(c)
 }
 
+/// The at scenario on the query world as the last size left it: the listing at the IDE's
+/// HEAD, cached, next to the same listing without `at=`, round after round; then uncached
+/// listings one by one.
+async fn at_scenario(
+    o: &Opts,
+    server: &env::Server,
+    pool: &sqlx::PgPool,
+    session: &str,
+    world: &at::World,
+    github: &at::FakeGitHub,
+) -> anyhow::Result<Row> {
+    at::seed(pool, world).await?;
+    at::warm(&server.addr, session, world).await?;
+    println!(
+        "at world: {} incidents last seen at {} commits; HEAD listed once to fill the cache ({} compare calls)",
+        at::INCIDENTS,
+        at::SEEN_COMMITS,
+        github.compare_calls()
+    );
+    let (mut plain, mut cached) = (Vec::new(), Vec::new());
+    for _ in 0..o.runs {
+        for (name, with_at, into) in [("plain", false, &mut plain), ("at", true, &mut cached)] {
+            server.reset_peak_rss();
+            let out = load::run(
+                &server.addr,
+                o.query_concurrency,
+                Duration::from_secs(o.duration.min(5)),
+                scenarios::listing(session.to_owned(), with_at.then(|| world.head.clone())),
+            )
+            .await?;
+            let s = Sample::from_outcome(&out, server.peak_rss_mib(), 0, None);
+            println!("  {name:<10} {}", s.line());
+            into.push(s);
+        }
+    }
+    let calls_before = github.compare_calls();
+    let (uncached_ms, calls) = at::uncached(&server.addr, session, world, github).await?;
+    println!(
+        "  uncached   {} listings, GitHub answering after {} ms: {:?} ms, compare calls {:?} ({} in all)",
+        uncached_ms.len(),
+        o.github_latency_ms,
+        uncached_ms.iter().map(|t| t.round()).collect::<Vec<_>>(),
+        calls,
+        github.compare_calls() - calls_before
+    );
+    Ok(Row::At {
+        plain,
+        cached,
+        uncached_ms,
+        calls,
+        latency_ms: o.github_latency_ms,
+    })
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut o = parse_opts()?;
@@ -280,7 +345,30 @@ async fn main() -> anyhow::Result<()> {
     env::preallocate_wal(&pool, o.wal_segments).await?;
     let log = std::env::temp_dir().join("cairn-bench-serve.log");
     println!("server log: {}", log.display());
-    let server = env::Server::start(&o.cairn, &cluster.url(), o.pool, &cluster.dir, &log).await?;
+    anyhow::ensure!(
+        !on("at") || on("query"),
+        "the at scenario runs on the query scenario's world: add query to --scenarios"
+    );
+    // The at scenario's git history and the fake GitHub that answers from it: the server is
+    // pointed at it from the start.
+    let at_world = if on("at") {
+        let world = at::World::build(o.at_fresh)?;
+        let github =
+            at::FakeGitHub::start(&world, Duration::from_millis(o.github_latency_ms)).await?;
+        Some((world, github))
+    } else {
+        None
+    };
+    let github_url = at_world.as_ref().map(|(_, g)| g.url.as_str());
+    let server = env::Server::start(
+        &o.cairn,
+        &cluster.url(),
+        o.pool,
+        &cluster.dir,
+        &log,
+        github_url,
+    )
+    .await?;
     let projects = Arc::new(seed::projects(&pool, o.projects).await?);
     seed::ceiling(&pool, o.projects, scenarios::FINGERPRINTS).await?;
     // No `analyze` here: tables cairn writes start empty and never analysed, as on a fresh
@@ -381,6 +469,9 @@ async fn main() -> anyhow::Result<()> {
                 samples.push(s);
             }
             rows.push(Row::Query { events, samples });
+        }
+        if let Some((world, github)) = &at_world {
+            rows.push(at_scenario(&o, &server, &pool, &session, world, github).await?);
         }
     }
     report::print(&rows);

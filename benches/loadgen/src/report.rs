@@ -90,7 +90,19 @@ impl Round {
 /// A row of results.
 pub enum Row {
     Round(Box<Round>),
-    Query { events: u64, samples: Vec<Sample> },
+    Query {
+        events: u64,
+        samples: Vec<Sample>,
+    },
+    /// The at scenario: the same listing without and with `at=` (cached), round by round, and
+    /// uncached listings with the GitHub calls each made.
+    At {
+        plain: Vec<Sample>,
+        cached: Vec<Sample>,
+        uncached_ms: Vec<f64>,
+        calls: Vec<u64>,
+        latency_ms: u64,
+    },
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -181,7 +193,7 @@ pub fn print(rows: &[Row]) {
         .iter()
         .filter_map(|r| match r {
             Row::Round(r) => Some(&**r),
-            Row::Query { .. } => None,
+            Row::Query { .. } | Row::At { .. } => None,
         })
         .collect();
     if !rounds.is_empty() {
@@ -257,7 +269,7 @@ pub fn print(rows: &[Row]) {
         .iter()
         .filter_map(|r| match r {
             Row::Query { events, samples } => Some((*events, samples)),
-            Row::Round(_) => None,
+            Row::Round(_) | Row::At { .. } => None,
         })
         .collect();
     let base_p99 = queries
@@ -275,6 +287,39 @@ pub fn print(rows: &[Row]) {
     }
     if !queries.is_empty() {
         println!("(query rows: the events/s column is queries/s)");
+    }
+    for row in rows {
+        if let Row::At {
+            plain,
+            cached,
+            uncached_ms,
+            calls,
+            latency_ms,
+        } = row
+        {
+            let base = median(plain.iter().map(|x| x.p99).collect());
+            let p99 = median(cached.iter().map(|x| x.p99).collect());
+            summary(
+                "listing (no at)",
+                &plain.iter().collect::<Vec<_>>(),
+                None,
+                true,
+            );
+            summary(
+                "listing at= cached",
+                &cached.iter().collect::<Vec<_>>(),
+                Some((p99 / base, "p99 no at")),
+                true,
+            );
+            println!(
+                "(at rows: {} incidents seen at {} commits; uncached, GitHub at {latency_ms} ms: median {:.0} ms, max {:.0} ms, compare calls per listing {:?})",
+                crate::at::INCIDENTS,
+                crate::at::SEEN_COMMITS,
+                median(uncached_ms.clone()),
+                uncached_ms.iter().copied().fold(f64::NAN, f64::max),
+                calls
+            );
+        }
     }
     print_against_batch(&rounds);
 }

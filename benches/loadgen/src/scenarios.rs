@@ -135,6 +135,21 @@ pub fn query(session: String, commit: String) -> MakeReq {
     })
 }
 
+/// The at scenario's listing of `bench/at`: located at `at`, or (`None`) as recorded.
+pub fn listing(session: String, at: Option<String>) -> MakeReq {
+    let path = match at {
+        Some(at) => format!("/v1/incidents?repo=bench/at&at={at}&limit=100"),
+        None => "/v1/incidents?repo=bench/at&limit=100".to_owned(),
+    };
+    Arc::new(move |_, _| Req {
+        method: "GET",
+        path: path.clone(),
+        headers: vec![("authorization", format!("Bearer {session}"))],
+        body: Bytes::new(),
+        events: 0,
+    })
+}
+
 /// Warm-up: one event of every fingerprint of every project, in arrays of `BATCH`, so the
 /// spread scenario measures the steady state (its incidents exist, as pgbench's do).
 pub fn warmup(projects: &[BenchProject]) -> Vec<Req> {

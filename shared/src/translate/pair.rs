@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::cache::{self, FileRow, Side, Stored};
+use super::cache::{self, FileRow, Prefetched, Side, Stored};
 use super::github::{CommitsError, CompareStatus};
 use super::{Placed, Position, Reason, Relation, Translator};
 use crate::domain::CommitSha;
@@ -48,13 +48,15 @@ struct Cursor {
     mapping: LineMapping,
 }
 
-/// Locates `positions` (recorded at `seen`) at the translator's commit.
+/// Locates `positions` (recorded at `seen`) at the translator's commit; what `cached` holds is
+/// not asked of the database again.
 pub(super) async fn locate(
     t: &Translator,
+    cached: &Prefetched,
     seen: &CommitSha,
     positions: &[Position],
 ) -> Result<Outcome, sqlx::Error> {
-    let (relation, halves) = match route(t, seen).await {
+    let (relation, halves) = match route(t, cached, seen).await {
         Ok(route) => route,
         Err(Failed::Db(e)) => return Err(e),
         Err(Failed::GitHub(e)) => {
@@ -88,7 +90,7 @@ pub(super) async fn locate(
             fetches: &mut fetches,
             capped: &mut capped,
         };
-        let changes = match changes(t, half, &wanted, budget).await {
+        let changes = match changes(t, cached, half, &wanted, budget).await {
             Ok(c) => c,
             Err(Failed::Db(e)) => return Err(e),
             Err(Failed::GitHub(e)) => {
@@ -129,11 +131,15 @@ pub(super) async fn locate(
 }
 
 /// How `at` relates to `seen`, and the comparisons that lead from one to the other.
-async fn route(t: &Translator, seen: &CommitSha) -> Result<(Relation, Vec<Half>), Failed> {
+async fn route(
+    t: &Translator,
+    cached: &Prefetched,
+    seen: &CommitSha,
+) -> Result<(Relation, Vec<Half>), Failed> {
     if seen == &t.at {
         return Ok((Relation::Same, Vec::new()));
     }
-    let there = comparison(t, seen, &t.at).await?;
+    let there = comparison(t, cached, seen, &t.at).await?;
     let back = |c: Stored| Half {
         comparison: c,
         backward: true,
@@ -143,10 +149,10 @@ async fn route(t: &Translator, seen: &CommitSha) -> Result<(Relation, Vec<Half>)
         CompareStatus::Ahead => (Relation::Ahead, vec![forward(there)]),
         CompareStatus::Behind => (
             Relation::Behind,
-            vec![back(comparison(t, &t.at, seen).await?)],
+            vec![back(comparison(t, cached, &t.at, seen).await?)],
         ),
         CompareStatus::Diverged => {
-            let first = back(comparison(t, &t.at, seen).await?);
+            let first = back(comparison(t, cached, &t.at, seen).await?);
             (Relation::Diverged, vec![first, forward(there)])
         }
     })
@@ -160,8 +166,16 @@ fn forward(comparison: Stored) -> Half {
 }
 
 /// `base...head`, from the cache or from GitHub (then cached).
-async fn comparison(t: &Translator, base: &CommitSha, head: &CommitSha) -> Result<Stored, Failed> {
+async fn comparison(
+    t: &Translator,
+    cached: &Prefetched,
+    base: &CommitSha,
+    head: &CommitSha,
+) -> Result<Stored, Failed> {
     let (b, h) = (base.as_str(), head.as_str());
+    if let Some(stored) = cached.comparison(b, h) {
+        return Ok(stored);
+    }
     if let Some(stored) = cache::find(&t.pool, &t.repo, b, h).await? {
         return Ok(stored);
     }
@@ -183,13 +197,17 @@ struct Budget<'a> {
 /// fetch budget). A GitHub failure ends the half.
 async fn changes(
     t: &Translator,
+    cached: &Prefetched,
     half: &Half,
     wanted: &[String],
     budget: Budget<'_>,
 ) -> Result<HashMap<String, Option<(String, FileChange)>>, Failed> {
     let c = &half.comparison;
     let side = if half.backward { Side::New } else { Side::Old };
-    let rows = cache::files(&t.pool, c.id, side, wanted).await?;
+    let rows = match cached.files(c.id, wanted) {
+        Some(rows) => rows,
+        None => cache::files(&t.pool, c.id, side, wanted).await?,
+    };
     let mut out = HashMap::new();
     for path in wanted {
         let key = |r: &&FileRow| match side {

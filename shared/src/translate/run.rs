@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::cache::{self, Prefetched};
 use super::pair::{self, Outcome};
 use super::{Located, Position, Reason, Relation, Status, Subject, Translation, Translator};
 use crate::domain::CommitSha;
@@ -25,7 +26,20 @@ pub async fn locate(
             group.1.extend(s.positions.iter().cloned());
         }
     }
-    let mut outcomes = run(&t, groups).await?;
+    let seen: Vec<String> = groups.keys().map(|k| (*k).to_owned()).collect();
+    let mut paths: Vec<String> = subjects
+        .iter()
+        .flat_map(|s| s.positions.iter().filter_map(|p| p.file_path.clone()))
+        .collect();
+    paths.sort_unstable();
+    paths.dedup();
+    let cached = if seen.is_empty() {
+        Prefetched::default()
+    } else {
+        cache::prefetch(&t.pool, &t.repo, t.at.as_str(), &seen, paths).await?
+    };
+    let cached = Arc::new(cached);
+    let mut outcomes = run(&t, &cached, groups).await?;
     let mut reasons: Vec<Reason> = Vec::new();
     let (mut translated, mut untranslated) = (0usize, 0usize);
     let mut located = Vec::with_capacity(subjects.len());
@@ -71,6 +85,7 @@ pub async fn locate(
 /// untranslated with [`Reason::GithubTimeout`].
 async fn run(
     t: &Arc<Translator>,
+    cached: &Arc<Prefetched>,
     groups: BTreeMap<&str, (&CommitSha, Vec<Position>)>,
 ) -> Result<BTreeMap<String, Outcome>, sqlx::Error> {
     let deadline = tokio::time::Instant::now() + t.limits.deadline;
@@ -78,11 +93,12 @@ async fn run(
     let mut tasks = JoinSet::new();
     let mut waiting: BTreeMap<String, (CommitSha, Vec<Position>)> = BTreeMap::new();
     for (key, (seen, positions)) in groups {
-        let (t, permits, seen) = (Arc::clone(t), Arc::clone(&permits), seen.clone());
+        let (t, cached) = (Arc::clone(t), Arc::clone(cached));
+        let (permits, seen) = (Arc::clone(&permits), seen.clone());
         waiting.insert(key.to_owned(), (seen.clone(), positions.clone()));
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let outcome = pair::locate(&t, &seen, &positions).await;
+            let outcome = pair::locate(&t, &cached, &seen, &positions).await;
             (seen, outcome)
         });
     }
