@@ -264,6 +264,71 @@ async fn a_repo_created_again_under_an_old_name_is_another_repo() {
 }
 
 #[tokio::test]
+async fn a_project_made_before_repository_ids_takes_its_id_at_its_first_check() {
+    let app = TestApp::spawn().await;
+    let (admin, project) = app.project("acme/legacy").await;
+    let pid = str_of(&project, "project_id").to_owned();
+    an_incident(&app, str_of(&project, "ingest_key")).await;
+    // As migration 0014 left it: no id, and no cached answer.
+    sqlx::query("update projects set github_repo_id = null")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("delete from repo_access")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let shown = app.get(&format!("/v1/projects/{pid}"), &admin).await;
+    let recorded: Option<i64> =
+        sqlx::query_scalar("select github_repo_id from projects where project_id = $1")
+            .bind(&pid)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    app.github.rename_repo("acme/legacy", "acme/renamed");
+    sqlx::query("update repo_access set checked_at = now() - interval '1 hour'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let renamed = app.get("/v1/incidents?repo=acme/renamed", &admin).await;
+
+    assert_eq!(shown.status, 200, "{:?}", shown.body);
+    assert_eq!(recorded, Some(app.github.repo_id("acme/renamed")));
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert_eq!(renamed.body["incidents"][0]["project_id"], pid.as_str());
+}
+
+#[tokio::test]
+async fn a_project_made_before_repository_ids_is_not_given_to_a_repo_created_again_under_its_name()
+{
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/app").await;
+    let old = str_of(&project, "project_id").to_owned();
+    sqlx::query("update projects set github_repo_id = null")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    // The repo was deleted and re-created, and the new repo already has a project of its own.
+    app.github.delete_repo("acme/app");
+    let mallory = app.sign_in(67, "mallory").await;
+    app.github.grant("mallory", "acme/app", "admin");
+    let id = app.github.repo_id("acme/app");
+    sqlx::query(
+        "insert into projects (project_id, owner_id, repo_owner, repo_name, repo_full_name, github_repo_id)
+         select 'proj_mallorysownproject0', id, 'acme', 'app', 'acme/app', $1 from users where github_login = 'mallory'",
+    )
+    .bind(id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let old_project = app.get(&format!("/v1/projects/{old}"), &mallory).await;
+
+    assert_eq!((old_project.status, old_project.code()), (404, "not_found"));
+}
+
+#[tokio::test]
 async fn rate_limits_and_sso_refusals_are_answered_and_never_cached() {
     let app = TestApp::spawn().await;
     let (_, project) = app.project("acme/web").await;
