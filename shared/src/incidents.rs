@@ -202,15 +202,19 @@ fn seen_join(at: Option<&str>) -> String {
 
 /// The live project of the repo, if the caller may read it; the uniform 404 otherwise. GitHub is
 /// asked first, so whether a repo has a project never changes the answer to a caller who may
-/// not see it (nor to one whose token GitHub refuses).
+/// not see it (nor to one whose token GitHub refuses). The project carries the repo's current
+/// name, which may not be the one asked for (a renamed repo).
 async fn readable_project(
     auth: &Auth,
     caller: &Caller,
     repo: &RepoFullName,
-) -> Result<String, IncidentsError> {
+) -> Result<crate::projects::ProjectRow, IncidentsError> {
     let grant =
         access::require(auth, caller, RepoRef::Name(repo), Permission::Read, "repo").await?;
-    crate::projects::project_of(auth.pool(), repo, &grant)
+    let Some(project_id) = crate::projects::project_of(auth.pool(), repo, &grant).await? else {
+        return Err(IncidentsError::RepoNotFound);
+    };
+    crate::projects::find(auth.pool(), &project_id)
         .await?
         .ok_or(IncidentsError::RepoNotFound)
 }
@@ -222,7 +226,8 @@ pub async fn list(
     caller: &Caller,
     q: &ListQuery,
 ) -> Result<Page, IncidentsError> {
-    let project_id = readable_project(auth, caller, &q.repo).await?;
+    let project = readable_project(auth, caller, &q.repo).await?;
+    let project_id = project.project_id;
     // Latest commits and activity come from folded counts: fold what is pending first (a no-op
     // when the queue is empty; skipped, never waited for, when another fold runs).
     crate::ingest::fold::fold_if_free(auth.pool()).await?;
@@ -287,7 +292,11 @@ pub async fn list(
     };
     let mut incidents: Vec<Incident> = rows.iter().map(to_incident).collect();
     let translation = match &q.at {
-        Some(at) => Some(locate::at(auth, locator, caller, &q.repo, at, &mut incidents).await?),
+        // The comparisons are asked for under the repo's current name: GitHub answers an old
+        // one with a redirect.
+        Some(at) => {
+            Some(locate::at(auth, locator, caller, &project.repo, at, &mut incidents).await?)
+        }
         None => None,
     };
     Ok(Page {
