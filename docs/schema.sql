@@ -643,7 +643,8 @@ CREATE TABLE public.projects (
     platform text,
     vercel_project_id text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    deleted_at timestamp with time zone
+    deleted_at timestamp with time zone,
+    github_repo_id bigint
 );
 
 
@@ -652,6 +653,20 @@ CREATE TABLE public.projects (
 --
 
 COMMENT ON TABLE public.projects IS 'one project per GitHub repo; owns ingest keys and incidents';
+
+
+--
+-- Name: COLUMN projects.repo_full_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.repo_full_name IS 'lowercase owner/name as GitHub last reported it; a name, not an identity (see github_repo_id)';
+
+
+--
+-- Name: COLUMN projects.github_repo_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.github_repo_id IS 'GitHub''s numeric repository id, stable across renames and transfers; null only for projects made before migration 0014 until their first check';
 
 
 --
@@ -691,8 +706,9 @@ COMMENT ON TABLE public.rate_limit_windows IS 'quota reserved per project per mi
 --
 
 CREATE TABLE public.repo_access (
-    user_id bigint NOT NULL,
-    repo_full_name text NOT NULL,
+    session_id bigint NOT NULL,
+    asked text NOT NULL,
+    github_repo_id bigint,
     permission text NOT NULL,
     checked_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT repo_access_permission_check CHECK ((permission = ANY (ARRAY['none'::text, 'read'::text, 'write'::text, 'admin'::text])))
@@ -703,7 +719,21 @@ CREATE TABLE public.repo_access (
 -- Name: TABLE repo_access; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.repo_access IS 'GitHub repo permission per user, trusted for a few minutes';
+COMMENT ON TABLE public.repo_access IS 'what GitHub said one session''s token may do on a repo: only definite answers (200, 404), trusted for a few minutes (one minute for writes and admin actions)';
+
+
+--
+-- Name: COLUMN repo_access.asked; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.repo_access.asked IS 'lowercase owner/name for a check by name, ''#<id>'' for a check by repository id';
+
+
+--
+-- Name: COLUMN repo_access.github_repo_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.repo_access.github_repo_id IS 'GitHub''s id of the repo the answer is about; a check by id reuses any fresh row of the same id';
 
 
 --
@@ -1021,7 +1051,7 @@ ALTER TABLE ONLY public.rate_limit_windows
 --
 
 ALTER TABLE ONLY public.repo_access
-    ADD CONSTRAINT repo_access_pkey PRIMARY KEY (user_id, repo_full_name);
+    ADD CONSTRAINT repo_access_pkey PRIMARY KEY (session_id, asked);
 
 
 --
@@ -1129,10 +1159,31 @@ CREATE INDEX ingest_keys_project_idx ON public.ingest_keys USING btree (project_
 
 
 --
--- Name: projects_repo_live_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: projects_legacy_repo_live_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX projects_repo_live_idx ON public.projects USING btree (repo_full_name) WHERE (deleted_at IS NULL);
+CREATE UNIQUE INDEX projects_legacy_repo_live_idx ON public.projects USING btree (repo_full_name) WHERE ((deleted_at IS NULL) AND (github_repo_id IS NULL));
+
+
+--
+-- Name: projects_repo_full_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX projects_repo_full_name_idx ON public.projects USING btree (repo_full_name) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: projects_repo_id_live_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX projects_repo_id_live_idx ON public.projects USING btree (github_repo_id) WHERE ((deleted_at IS NULL) AND (github_repo_id IS NOT NULL));
+
+
+--
+-- Name: repo_access_repo_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX repo_access_repo_id_idx ON public.repo_access USING btree (session_id, github_repo_id) WHERE (github_repo_id IS NOT NULL);
 
 
 --
@@ -1222,11 +1273,11 @@ ALTER TABLE ONLY public.projects
 
 
 --
--- Name: repo_access repo_access_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: repo_access repo_access_session_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.repo_access
-    ADD CONSTRAINT repo_access_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+    ADD CONSTRAINT repo_access_session_id_fkey FOREIGN KEY (session_id) REFERENCES public.sessions(id) ON DELETE CASCADE;
 
 
 --

@@ -1,6 +1,7 @@
 //! Integration tests: the real local server (every function's handler) over a real PostgreSQL,
 //! with a fake GitHub on loopback. One file per function.
 
+mod access;
 mod auth;
 mod cli;
 mod fake_git;

@@ -95,11 +95,11 @@ pub struct HookList {
     responses(
         (status = 201, description = "created; the key is shown this once", body = projects::NewKey),
         (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
-        (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+        (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo (`not_repo_admin`), or the repo's organization requires SAML single sign-on (`github_sso_required`)", body = shared::openapi::ErrorBody),
         (status = 404, description = "the repo does not exist or the caller cannot see it", body = shared::openapi::ErrorBody),
         (status = 409, description = "the repo already has a project", body = shared::openapi::ErrorBody),
         (status = 422, description = "bad repo or body shape", body = shared::openapi::ErrorBody),
-        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+        (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
     caller: Caller,
@@ -112,7 +112,7 @@ async fn create(
 
 /// `GET /v1/projects`: the projects whose repo the caller can read.
 #[utoipa::path(get, path = "/v1/projects", tag = "projects", security(("session" = [])),
-    responses((status = 200, description = "the projects", body = ProjectList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+    responses((status = 200, description = "the projects", body = ProjectList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn list(State(s): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let list = projects::list(&s.auth, &s.public_url, &caller).await?;
     Ok(http::json(200, &ProjectList { projects: list }))
@@ -120,7 +120,7 @@ async fn list(State(s): State<AppState>, caller: Caller) -> Result<Response, Api
 
 /// `GET /v1/projects/{project_id}`.
 #[utoipa::path(get, path = "/v1/projects/{project_id}", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
-    responses((status = 200, description = "the project and its keys", body = projects::ProjectInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+    responses((status = 200, description = "the project and its keys", body = projects::ProjectInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the repo's organization requires SAML single sign-on and the caller's GitHub token is not authorized for it (`github_sso_required`)", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn get(
     State(s): State<AppState>,
     caller: Caller,
@@ -132,7 +132,7 @@ async fn get(
 
 /// `POST /v1/projects/{project_id}/keys`: another ingest key (for rotation).
 #[utoipa::path(post, path = "/v1/projects/{project_id}/keys", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
-    responses((status = 201, description = "the new key, shown this once", body = projects::NewKey), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+    responses((status = 201, description = "the new key, shown this once", body = projects::NewKey), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo (`not_repo_admin`), or the repo's organization requires SAML single sign-on (`github_sso_required`)", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn new_key(
     State(s): State<AppState>,
     caller: Caller,
@@ -145,8 +145,8 @@ async fn new_key(
 /// `DELETE /v1/projects/{project_id}/keys/{key_id}`: revoke; the key stops working at once.
 #[utoipa::path(delete, path = "/v1/projects/{project_id}/keys/{key_id}", tag = "projects", security(("session" = [])),
     params(("project_id" = String, Path, description = "proj_…"), ("key_id" = String, Path, description = "key_…")),
-    responses((status = 200, description = "the revoked key", body = projects::KeyInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
-              (status = 404, description = "no such project or key, or not visible", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+    responses((status = 200, description = "the revoked key", body = projects::KeyInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo (`not_repo_admin`), or the repo's organization requires SAML single sign-on (`github_sso_required`)", body = shared::openapi::ErrorBody),
+              (status = 404, description = "no such project or key, or not visible", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn revoke(
     State(s): State<AppState>,
     caller: Caller,
@@ -226,10 +226,10 @@ async fn vercel_delivery(
     responses(
         (status = 200, description = "audit entries", body = AuditPage),
         (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
-        (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+        (status = 403, description = "the caller can read but not administer the repo (`not_repo_admin`), or the repo's organization requires SAML single sign-on (`github_sso_required`)", body = shared::openapi::ErrorBody),
         (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody),
         (status = 422, description = "a bad parameter", body = shared::openapi::ErrorBody),
-        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+        (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn audit(
     State(s): State<AppState>,
     caller: Caller,
