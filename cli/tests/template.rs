@@ -161,3 +161,29 @@ fn every_variable_of_env_sample_reaches_the_functions() {
         "variables of .env.sample missing from template.yaml: {missing:?}"
     );
 }
+
+#[test]
+fn the_log_level_parameter_can_never_turn_on_trace_logging() {
+    let t = template();
+    let p = &t["Parameters"]["LogLevel"];
+    let allowed: Vec<&str> = p["AllowedValues"]
+        .as_vec()
+        .expect("LogLevel has AllowedValues")
+        .iter()
+        .map(|v| v.as_str().expect("a string"))
+        .collect();
+    let default = p["Default"].as_str().unwrap();
+
+    assert!(allowed.contains(&default), "{default} not allowed");
+    for value in &allowed {
+        // Every directive is `level` or `target=level`, the level at most debug: a bare target
+        // (`lambda_runtime`) would mean trace.
+        for directive in value.split(',') {
+            let level = directive.rsplit_once('=').map_or(directive, |(_, l)| l);
+            assert!(
+                ["off", "error", "warn", "info", "debug"].contains(&level.trim()),
+                "LogLevel {value:?} may enable trace ({directive:?})"
+            );
+        }
+    }
+}
