@@ -103,7 +103,7 @@ async fn list(
         (status = 200, description = "the incident and its recent events", body = IncidentDetail),
         (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
         (status = 404, description = "no such incident, or not readable by the caller", body = shared::openapi::ErrorBody),
-        (status = 422, description = "a bad `at`", body = shared::openapi::ErrorBody),
+        (status = 422, description = "a bad `at`, or a NUL byte in a parameter", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
 async fn get(
     State(state): State<AppState>,

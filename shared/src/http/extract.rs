@@ -55,16 +55,24 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Json<T> 
     }
 }
 
-/// Query parameters, decoded; the first value of a repeated name wins.
+/// Query parameters, decoded; the first value of a repeated name wins. A NUL byte anywhere
+/// (`%00`) is `422 invalid_query_parameter`: no parameter cairn reads may hold one, and
+/// PostgreSQL text cannot.
 pub struct QueryMap(pub HashMap<String, String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
-    type Rejection = std::convert::Infallible;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let mut out = HashMap::new();
         if let Some(q) = parts.uri.query() {
             for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
+                if k.contains('\0') || v.contains('\0') {
+                    return Err(ApiError::unprocessable(
+                        "invalid_query_parameter",
+                        "a query parameter holds a NUL byte",
+                    ));
+                }
                 out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
             }
         }
