@@ -618,7 +618,8 @@ CREATE TABLE public.oauth_states (
     state_hash bytea NOT NULL,
     code_verifier bytea NOT NULL,
     return_to text,
-    expires_at timestamp with time zone NOT NULL
+    expires_at timestamp with time zone NOT NULL,
+    browser_hash bytea
 );
 
 
@@ -627,6 +628,13 @@ CREATE TABLE public.oauth_states (
 --
 
 COMMENT ON TABLE public.oauth_states IS 'pending GitHub OAuth sign-ins; a row is deleted when used';
+
+
+--
+-- Name: COLUMN oauth_states.browser_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth_states.browser_hash IS 'sha256 of the cookie value set on the browser that started the sign-in; the callback must present it';
 
 
 --
@@ -683,7 +691,7 @@ CREATE TABLE public.rate_limit_windows (
 -- Name: TABLE rate_limit_windows; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.rate_limit_windows IS 'quota reserved per project per minute (CAIRN_RATE_LIMIT_PER_MINUTE)';
+COMMENT ON TABLE public.rate_limit_windows IS 'quota reserved per project per minute (CAIRN_RATE_LIMIT_PER_MINUTE), and sign-in requests per client address per minute (project_id signin:<route>:<address>)';
 
 
 --

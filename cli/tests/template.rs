@@ -187,3 +187,24 @@ fn the_log_level_parameter_can_never_turn_on_trace_logging() {
         }
     }
 }
+
+#[test]
+fn a_new_install_limits_ingest_by_default_and_zero_still_turns_it_off() {
+    let t = template();
+    let template_default = t["Parameters"]["RateLimitPerMinute"]["Default"]
+        .as_i64()
+        .expect("a number");
+    let sample = std::fs::read_to_string(root().join(".env.sample")).unwrap();
+    let sample_value: u32 = sample
+        .lines()
+        .find_map(|l| l.strip_prefix("CAIRN_RATE_LIMIT_PER_MINUTE="))
+        .expect("in .env.sample")
+        .trim()
+        .parse()
+        .unwrap();
+
+    assert!(shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE > 0);
+    assert_eq!(template_default, i64::from(shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE));
+    assert_eq!(sample_value, shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE);
+    assert_eq!(t["Parameters"]["RateLimitPerMinute"]["MinValue"].as_i64(), Some(0));
+}

@@ -332,6 +332,8 @@ impl From<crate::sentry::SentryError> for ApiError {
 /// | `NoAccess(what)`      | 404    | `not_found` ("{what} not found": never tell which) |
 /// | `NotRepoAdmin`        | 403    | `not_repo_admin`        |
 /// | `ReturnToNotAllowed`  | 422    | `return_to_not_allowed` |
+/// | `OtherBrowser`        | 400    | `oauth_browser_mismatch` |
+/// | `SignInRateLimited`   | 429    | `rate_limited` (+ `Retry-After`) |
 /// | `GitHubNotConfigured` | 503    | `github_not_configured` |
 /// | `GitHubUnavailable`   | 503    | `github_unavailable`    |
 /// | `BadUrl`              | 500    | `internal_error`        |
@@ -351,6 +353,8 @@ impl From<crate::auth::AuthError> for ApiError {
             E::NoAccess(what) => Self::not_found(what),
             E::NotRepoAdmin => Self::forbidden("not_repo_admin", message),
             E::ReturnToNotAllowed => Self::unprocessable("return_to_not_allowed", message),
+            E::OtherBrowser => Self::bad_request("oauth_browser_mismatch", message),
+            E::SignInRateLimited { retry_after } => Self::RateLimited { retry_after },
             E::GitHubNotConfigured => Self::unavailable("github_not_configured", message, None),
             E::GitHubUnavailable(src) => {
                 Self::unavailable("github_unavailable", message, Some(src))

@@ -80,6 +80,35 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
     }
 }
 
+/// The address a connection came from, put in the request's extensions by a server that
+/// accepts connections itself (`cairn serve`).
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+/// The client's address, when known: the peer of the connection under `cairn serve`
+/// ([`PeerAddr`]); on Lambda, the last `X-Forwarded-For` entry, which API Gateway appends (the
+/// address that connected to it; entries before it are whatever the client sent).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(PeerAddr(addr)) = parts.extensions.get::<PeerAddr>() {
+            return Ok(Self(Some(addr.ip())));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .last()
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        Ok(Self(forwarded))
+    }
+}
+
 /// A header value as text, if present and printable.
 pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
