@@ -213,7 +213,7 @@ CREATE TABLE public.deployments (
 -- Name: TABLE deployments; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.deployments IS 'deployments and the commit each runs';
+COMMENT ON TABLE public.deployments IS 'Vercel deployments and the commit each runs, one row per (reporting hook, deployment id): tenants never share a row';
 
 
 --
@@ -241,7 +241,7 @@ COMMENT ON COLUMN public.deployments.state IS 'created, succeeded, error, cancel
 -- Name: COLUMN deployments.hook_id; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.deployments.hook_id IS 'vercel_hooks.hook_id of the hook that first reported this deployment; only it updates the row';
+COMMENT ON COLUMN public.deployments.hook_id IS 'vercel_hooks.hook_id of the hook that reported this deployment; with deployment_id, the key of the row';
 
 
 --
@@ -897,14 +897,6 @@ ALTER TABLE ONLY public.comparisons
 
 
 --
--- Name: deployments deployments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.deployments
-    ADD CONSTRAINT deployments_pkey PRIMARY KEY (deployment_id);
-
-
---
 -- Name: incident_commit_frames incident_commit_frames_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1085,6 +1077,20 @@ ALTER TABLE ONLY public.webhook_deliveries
 --
 
 CREATE INDEX audit_log_project_idx ON public.audit_log USING btree (project_id, id DESC);
+
+
+--
+-- Name: deployments_deployment_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX deployments_deployment_idx ON public.deployments USING btree (deployment_id);
+
+
+--
+-- Name: deployments_hook_deployment_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX deployments_hook_deployment_key ON public.deployments USING btree (hook_id, deployment_id);
 
 
 --

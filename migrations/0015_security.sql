@@ -11,3 +11,15 @@ comment on column oauth_states.browser_hash is 'sha256 of the cookie value set o
 -- (project_id holds `signin:login:<address>` or `signin:token:<address>`; retention sweeps
 -- both kinds of rows after ten minutes).
 comment on table rate_limit_windows is 'quota reserved per project per minute (CAIRN_RATE_LIMIT_PER_MINUTE), and sign-in requests per client address per minute (project_id signin:<route>:<address>)';
+
+-- Item 12: a deployment belongs to the hook that reported it. Keyed by deployment id alone, the
+-- first hook to name `dpl_X` owned it: any tenant could claim another's deployment id before
+-- its real hook reported it, and the answer told whether the id existed elsewhere. Now each
+-- hook has its own row per deployment id, so another tenant's row neither blocks nor shows.
+-- (Keyed by the hook, not by the Vercel team id a delivery names: that id is whatever the
+-- hook's owner signs, so it cannot separate tenants.)
+alter table deployments drop constraint deployments_pkey;
+create unique index deployments_hook_deployment_key on deployments (hook_id, deployment_id);
+create index deployments_deployment_idx on deployments (deployment_id);
+comment on table deployments is 'Vercel deployments and the commit each runs, one row per (reporting hook, deployment id): tenants never share a row';
+comment on column deployments.hook_id is 'vercel_hooks.hook_id of the hook that reported this deployment; with deployment_id, the key of the row';

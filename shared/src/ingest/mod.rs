@@ -116,7 +116,8 @@ async fn resolve(
     if let Some(dep) = ev.deployment_id.as_deref() {
         // Only a deployment linked to this project: another tenant's hook cannot name commits here.
         let row = sqlx::query(
-            "select commit_sha, target from deployments where deployment_id = $1 and project_id = $2",
+            "select commit_sha, target from deployments where deployment_id = $1 and project_id = $2
+              order by updated_at desc limit 1",
         )
         .bind(dep)
         .bind(&project.project_id)
