@@ -504,6 +504,13 @@ COMMENT ON TABLE public.incident_events IS 'accepted events; retention deletes o
 
 
 --
+-- Name: COLUMN incident_events.user_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.incident_events.user_hash IS 'the end user, hashed as incident_users.user_hash (keyed HMAC from migration 0015 on)';
+
+
+--
 -- Name: COLUMN incident_events.pending_location; Type: COMMENT; Schema: public; Owner: -
 --
 
@@ -539,6 +546,13 @@ CREATE TABLE public.incident_users (
 --
 
 COMMENT ON TABLE public.incident_users IS 'distinct end users (hashed) per incident';
+
+
+--
+-- Name: COLUMN incident_users.user_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.incident_users.user_hash IS 'HMAC-SHA256 of project id, '':'' and the end user''s id, email or IP, under a key derived from CAIRN_SECRET_KEY (never the id itself; unkeyed SHA-256 before migration 0015)';
 
 
 --
@@ -651,7 +665,8 @@ CREATE TABLE public.projects (
     platform text,
     vercel_project_id text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    deleted_at timestamp with time zone
+    deleted_at timestamp with time zone,
+    store_ip_addresses boolean DEFAULT false NOT NULL
 );
 
 
@@ -660,6 +675,13 @@ CREATE TABLE public.projects (
 --
 
 COMMENT ON TABLE public.projects IS 'one project per GitHub repo; owns ingest keys and incidents';
+
+
+--
+-- Name: COLUMN projects.store_ip_addresses; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.store_ip_addresses IS 'keep end users'' IP addresses in stored events (user.ip_address, client-address headers); off unless an admin opts in';
 
 
 --

@@ -23,3 +23,10 @@ create unique index deployments_hook_deployment_key on deployments (hook_id, dep
 create index deployments_deployment_idx on deployments (deployment_id);
 comment on table deployments is 'Vercel deployments and the commit each runs, one row per (reporting hook, deployment id): tenants never share a row';
 comment on column deployments.hook_id is 'vercel_hooks.hook_id of the hook that reported this deployment; with deployment_id, the key of the row';
+
+-- Item 5: events are scrubbed before they are stored (shared/src/scrub.rs), and end users' IP
+-- addresses are removed unless the project opts in (PATCH /v1/projects/{id}).
+alter table projects add column store_ip_addresses boolean not null default false;
+comment on column projects.store_ip_addresses is 'keep end users'' IP addresses in stored events (user.ip_address, client-address headers); off unless an admin opts in';
+comment on column incident_users.user_hash is 'HMAC-SHA256 of project id, '':'' and the end user''s id, email or IP, under a key derived from CAIRN_SECRET_KEY (never the id itself; unkeyed SHA-256 before migration 0015)';
+comment on column incident_events.user_hash is 'the end user, hashed as incident_users.user_hash (keyed HMAC from migration 0015 on)';
