@@ -204,7 +204,13 @@ fn a_new_install_limits_ingest_by_default_and_zero_still_turns_it_off() {
         .unwrap();
 
     assert!(shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE > 0);
-    assert_eq!(template_default, i64::from(shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE));
+    assert_eq!(
+        template_default,
+        i64::from(shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE)
+    );
     assert_eq!(sample_value, shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE);
-    assert_eq!(t["Parameters"]["RateLimitPerMinute"]["MinValue"].as_i64(), Some(0));
+    assert_eq!(
+        t["Parameters"]["RateLimitPerMinute"]["MinValue"].as_i64(),
+        Some(0)
+    );
 }

@@ -66,7 +66,9 @@ const RUNTIME_TARGETS: [&str; 3] = ["lambda_runtime", "lambda_http", "lambda_run
 /// A filter that drops the Lambda runtime's `trace` events, whatever `RUST_LOG` enables: with
 /// `RUST_LOG=trace` (or `lambda_runtime=trace`) they would log raw events, credentials included.
 pub fn runtime_clamp() -> tracing_subscriber::filter::FilterFn {
-    tracing_subscriber::filter::filter_fn(runtime_event_allowed as fn(&tracing::Metadata<'_>) -> bool)
+    tracing_subscriber::filter::filter_fn(
+        runtime_event_allowed as fn(&tracing::Metadata<'_>) -> bool,
+    )
 }
 
 fn runtime_event_allowed(meta: &tracing::Metadata<'_>) -> bool {

@@ -144,8 +144,15 @@ async fn the_callback_hands_the_token_to_an_allowed_return_to_in_its_fragment_on
     assert_eq!(cb.status, 302);
     assert_eq!(cb.headers["cache-control"], "no-store");
     let loc = url::Url::parse(cb.headers["location"].to_str().unwrap()).unwrap();
-    assert_eq!((loc.scheme(), loc.host_str()), ("vscode", Some("cairn.cairn")));
-    assert_eq!(loc.query(), Some("from=login"), "never the token in the query");
+    assert_eq!(
+        (loc.scheme(), loc.host_str()),
+        ("vscode", Some("cairn.cairn"))
+    );
+    assert_eq!(
+        loc.query(),
+        Some("from=login"),
+        "never the token in the query"
+    );
     let fragment: std::collections::HashMap<_, _> =
         url::form_urlencoded::parse(loc.fragment().unwrap().as_bytes())
             .into_owned()
@@ -225,7 +232,10 @@ async fn a_sign_in_started_elsewhere_cannot_be_finished_in_another_browser() {
         (then_the_attacker.status, then_the_attacker.code()),
         (400, "invalid_oauth_state")
     );
-    assert!(app.github.last_exchange().is_none(), "the code was never exchanged");
+    assert!(
+        app.github.last_exchange().is_none(),
+        "the code was never exchanged"
+    );
     let sessions: i64 = sqlx::query_scalar("select count(*) from sessions")
         .fetch_one(&app.pool)
         .await
@@ -253,7 +263,10 @@ async fn the_binding_cookie_is_http_only_same_site_lax_and_lives_as_long_as_the_
     for a in ["Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=600"] {
         assert!(attrs.contains(&a), "{a} missing: {attrs:?}");
     }
-    assert!(!attrs.iter().any(|a| a.starts_with("Domain")), "host-only: {attrs:?}");
+    assert!(
+        !attrs.iter().any(|a| a.starts_with("Domain")),
+        "host-only: {attrs:?}"
+    );
 }
 
 #[tokio::test]
@@ -358,10 +371,18 @@ async fn sign_in_routes_are_limited_per_client_address_with_retry_after() {
 
     for over in [&token_over, &login_over] {
         assert_eq!((over.status, over.code()), (429, "rate_limited"));
-        let retry: u64 = over.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        let retry: u64 = over.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((1..=60).contains(&retry), "{retry}");
     }
-    assert_eq!(app.github.count("GET /user"), calls_to_github, "no GitHub call past the limit");
+    assert_eq!(
+        app.github.count("GET /user"),
+        calls_to_github,
+        "no GitHub call past the limit"
+    );
     let states: i64 = sqlx::query_scalar("select count(*) from oauth_states")
         .fetch_one(&app.pool)
         .await
@@ -387,5 +408,8 @@ async fn expired_sign_in_states_are_swept_by_the_next_sign_in() {
     .await
     .unwrap();
     assert_eq!(left, 1, "only the live state is left");
-    assert!(longest.unwrap() <= 600.0, "a state lives at most ten minutes");
+    assert!(
+        longest.unwrap() <= 600.0,
+        "a state lives at most ten minutes"
+    );
 }

@@ -87,8 +87,8 @@ async fn cairn_serve_runs_with_nothing_configured() {
 
 #[tokio::test]
 async fn the_local_postgresql_wants_its_password_over_tcp_and_opens_no_folder_above_it() {
-    use std::os::unix::fs::PermissionsExt;
     use sqlx::Connection;
+    use std::os::unix::fs::PermissionsExt;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let root = std::env::temp_dir().join(format!(
         "cairn-localpg-{}",
@@ -121,7 +121,8 @@ async fn the_local_postgresql_wants_its_password_over_tcp_and_opens_no_folder_ab
     .unwrap()
     .expect("the cluster starts");
     let without_password =
-        sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:{port}/postgres")).await;
+        sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+            .await;
     let wrong_password = sqlx::PgConnection::connect(&format!(
         "postgres://postgres:wrong@127.0.0.1:{port}/postgres"
     ))
@@ -131,11 +132,21 @@ async fn the_local_postgresql_wants_its_password_over_tcp_and_opens_no_folder_ab
     let password_mode = mode(&password_file);
     pg.stop(true).unwrap();
 
-    assert!(without_password.is_err(), "TCP without the password is refused");
-    assert!(wrong_password.is_err(), "TCP with a wrong password is refused");
+    assert!(
+        without_password.is_err(),
+        "TCP without the password is refused"
+    );
+    assert!(
+        wrong_password.is_err(),
+        "TCP with a wrong password is refused"
+    );
     with_password.expect("TCP with the password connects");
     assert_eq!(password_mode, 0o600);
-    assert_eq!(mode(&closed), 0o750, "no bits added to a folder above the cluster");
+    assert_eq!(
+        mode(&closed),
+        0o750,
+        "no bits added to a folder above the cluster"
+    );
     if as_root {
         // The server's user cannot reach the folder: an error that says so, nothing opened.
         let e = behind_closed.err().expect("refused").to_string();

@@ -1056,7 +1056,13 @@ async fn another_tenants_claim_on_a_deployment_id_neither_blocks_nor_reveals_min
         .await;
 
     assert_eq!(real.status, 200, "{:?}", real.body);
-    assert_eq!((real.body["status"].as_str(), first_claim.body["status"].as_str()), (Some("recorded"), Some("recorded")));
+    assert_eq!(
+        (
+            real.body["status"].as_str(),
+            first_claim.body["status"].as_str()
+        ),
+        (Some("recorded"), Some("recorded"))
+    );
     assert_eq!(real.body["project_id"], project_id, "{:?}", real.body);
     assert_eq!(real.body["commit_sha"], sha("real"));
     // Mallory learns nothing of the victim's row: her answers are those of an unknown id.
@@ -1071,7 +1077,11 @@ async fn another_tenants_claim_on_a_deployment_id_neither_blocks_nor_reveals_min
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    assert_eq!(commit, Some(sha("real")), "the event runs the victim's commit");
+    assert_eq!(
+        commit,
+        Some(sha("real")),
+        "the event runs the victim's commit"
+    );
 }
 
 #[tokio::test]

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
 use serde::Deserialize;
 use shared::auth::{self, oauth, Auth, Caller, OAuth};
 use shared::config::Config;
-use axum::http::{header, HeaderMap, HeaderValue};
 use shared::http::{self, ClientIp, Json, QueryMap, Response};
 use shared::ApiError;
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -241,9 +241,7 @@ pub async fn complete(
     // that started the sign-in. Either way the state is used up.
     let expected: Option<Vec<u8>> = row.get("browser_hash");
     let bound = match (expected, binding) {
-        (Some(expected), Some(b)) => {
-            crypto::ct_eq(&expected, &crypto::sha256(b.as_bytes()))
-        }
+        (Some(expected), Some(b)) => crypto::ct_eq(&expected, &crypto::sha256(b.as_bytes())),
         _ => false,
     };
     if !bound {

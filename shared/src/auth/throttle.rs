@@ -55,7 +55,11 @@ fn client_key(route: SignInRoute, client: Option<IpAddr>) -> String {
 
 /// Counts one request of `client` on `route`; [`AuthError::SignInRateLimited`] past the limit,
 /// with the seconds to the next minute.
-pub async fn admit(auth: &Auth, route: SignInRoute, client: Option<IpAddr>) -> Result<(), AuthError> {
+pub async fn admit(
+    auth: &Auth,
+    route: SignInRoute,
+    client: Option<IpAddr>,
+) -> Result<(), AuthError> {
     let now = Utc::now();
     let window = now.duration_trunc(TimeDelta::minutes(1)).unwrap_or(now);
     let used: i64 = sqlx::query_scalar(
@@ -85,7 +89,10 @@ mod tests {
         let v6b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
         let mapped: IpAddr = "::ffff:203.0.113.7".parse().unwrap();
 
-        assert_eq!(client_key(SignInRoute::Login, Some(v4)), "signin:login:203.0.113.7");
+        assert_eq!(
+            client_key(SignInRoute::Login, Some(v4)),
+            "signin:login:203.0.113.7"
+        );
         assert_eq!(
             client_key(SignInRoute::Token, Some(v6a)),
             client_key(SignInRoute::Token, Some(v6b))

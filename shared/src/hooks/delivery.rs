@@ -212,7 +212,11 @@ async fn upsert(
         .bind(git.and_then(|g| g.repo_id.clone()))
         .fetch_one(&mut *conn)
         .await?;
-    Ok((row.get("state"), row.get("project_id"), row.get("commit_sha")))
+    Ok((
+        row.get("state"),
+        row.get("project_id"),
+        row.get("commit_sha"),
+    ))
 }
 
 /// Applies a deployment event.

@@ -73,7 +73,8 @@ fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, String)> {
     let (ts, id) = raw.split_once('|')?;
     // An incident id is `inc_` and hex: anything else (a NUL byte PostgreSQL cannot take) is not
     // a cursor cairn gave.
-    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
         return None;
     }
     Some((

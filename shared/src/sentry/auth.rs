@@ -55,7 +55,8 @@ pub fn key_from_envelope_header(
     struct Header {
         dsn: Option<String>,
     }
-    let Some(line) = super::decompress::decode_first_line(content_encoding, raw, ENVELOPE_HEADER_MAX)?
+    let Some(line) =
+        super::decompress::decode_first_line(content_encoding, raw, ENVELOPE_HEADER_MAX)?
     else {
         return Ok(None);
     };

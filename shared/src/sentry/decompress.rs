@@ -65,7 +65,9 @@ pub fn decode_first_line(
             Encoding::Brotli => Box::new(brotli_decompressor::Decompressor::new(reader, 4096)),
         };
     }
-    let limit = u64::try_from(max_line).unwrap_or(u64::MAX).saturating_add(1);
+    let limit = u64::try_from(max_line)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
     let mut line = Vec::new();
     let read = std::io::BufRead::read_until(
         &mut std::io::BufReader::new(reader.take(limit)),

@@ -313,8 +313,14 @@ fn the_first_line_is_decoded_alone_whatever_follows() {
     }
     // 16 MiB behind the line were never decoded.
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(decode_first_line(None, b"{}", 1024).unwrap(), Some(b"{}".to_vec()));
+    assert_eq!(
+        decode_first_line(None, b"{}", 1024).unwrap(),
+        Some(b"{}".to_vec())
+    );
     assert_eq!(decode_first_line(None, &[b'x'; 2048], 1024).unwrap(), None);
-    assert_eq!(decode_first_line(Some("gzip"), b"not gzip", 1024).unwrap(), None);
+    assert_eq!(
+        decode_first_line(Some("gzip"), b"not gzip", 1024).unwrap(),
+        None
+    );
     assert!(decode_first_line(Some("zstd"), b"", 1024).is_err());
 }
