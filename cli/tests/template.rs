@@ -203,7 +203,7 @@ fn a_new_install_limits_ingest_by_default_and_zero_still_turns_it_off() {
         .parse()
         .unwrap();
 
-    assert!(shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE > 0);
+    assert!(template_default > 0, "a new install limits ingest");
     assert_eq!(
         template_default,
         i64::from(shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE)

@@ -102,7 +102,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .last()
+            .next_back()
             .and_then(|v| v.rsplit(',').next())
             .and_then(|ip| ip.trim().parse().ok());
         Ok(Self(forwarded))
