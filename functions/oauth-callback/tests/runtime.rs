@@ -172,3 +172,47 @@ async fn oauth_callback_binary_never_logs_the_raw_event_even_with_rust_log_trace
     );
     assert!(!logs.contains("raw JSON event received"), "{logs}");
 }
+
+#[tokio::test]
+async fn oauth_callback_binary_limits_sign_ins_by_the_address_api_gateway_saw() {
+    let db_url = harness::fresh_database().await;
+    let function = Function::start_with(
+        &binary(),
+        &[
+            ("DATABASE_URL", &db_url),
+            ("CAIRN_SECRET_KEY", SECRET_KEY),
+            ("CAIRN_PUBLIC_URL", "https://errors.example.com"),
+            ("GITHUB_CLIENT_ID", "Iv1.runtime"),
+            ("GITHUB_CLIENT_SECRET", "not-a-real-secret"),
+        ],
+    )
+    .await;
+    // API Gateway appends the address that connected to it to X-Forwarded-For; what comes
+    // before it is whatever the client sent.
+    let login = |forwarded_for: &'static str| {
+        function.invoke(http_api_event(
+            "GET",
+            "GET /v1/auth/github/login",
+            "/v1/auth/github/login",
+            &[],
+            &[("x-forwarded-for", forwarded_for)],
+            None,
+            false,
+        ))
+    };
+
+    for i in 0..30 {
+        let spoofed = if i % 2 == 0 {
+            "192.0.2.1, 198.51.100.9"
+        } else {
+            "198.51.100.9"
+        };
+        assert_eq!(login(spoofed).await["statusCode"], 302, "login {i}");
+    }
+    let over = login("192.0.2.77, 198.51.100.9").await;
+    let someone_else = login("198.51.100.10").await;
+
+    assert_error(&over, 429, "rate_limited");
+    assert!(over["headers"]["retry-after"].is_string(), "{over}");
+    assert_eq!(someone_else["statusCode"], 302, "{someone_else}");
+}
