@@ -213,7 +213,7 @@ CREATE TABLE public.deployments (
 -- Name: TABLE deployments; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.deployments IS 'deployments and the commit each runs';
+COMMENT ON TABLE public.deployments IS 'Vercel deployments and the commit each runs, one row per (reporting hook, deployment id): tenants never share a row';
 
 
 --
@@ -241,7 +241,7 @@ COMMENT ON COLUMN public.deployments.state IS 'created, succeeded, error, cancel
 -- Name: COLUMN deployments.hook_id; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.deployments.hook_id IS 'vercel_hooks.hook_id of the hook that first reported this deployment; only it updates the row';
+COMMENT ON COLUMN public.deployments.hook_id IS 'vercel_hooks.hook_id of the hook that reported this deployment; with deployment_id, the key of the row';
 
 
 --
@@ -504,6 +504,13 @@ COMMENT ON TABLE public.incident_events IS 'accepted events; retention deletes o
 
 
 --
+-- Name: COLUMN incident_events.user_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.incident_events.user_hash IS 'the end user, hashed as incident_users.user_hash (keyed HMAC from migration 0015 on)';
+
+
+--
 -- Name: COLUMN incident_events.pending_location; Type: COMMENT; Schema: public; Owner: -
 --
 
@@ -539,6 +546,13 @@ CREATE TABLE public.incident_users (
 --
 
 COMMENT ON TABLE public.incident_users IS 'distinct end users (hashed) per incident';
+
+
+--
+-- Name: COLUMN incident_users.user_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.incident_users.user_hash IS 'HMAC-SHA256 of project id, '':'' and the end user''s id, email or IP, under a key derived from CAIRN_SECRET_KEY (never the id itself; unkeyed SHA-256 before migration 0015)';
 
 
 --
@@ -618,7 +632,8 @@ CREATE TABLE public.oauth_states (
     state_hash bytea NOT NULL,
     code_verifier bytea NOT NULL,
     return_to text,
-    expires_at timestamp with time zone NOT NULL
+    expires_at timestamp with time zone NOT NULL,
+    browser_hash bytea
 );
 
 
@@ -627,6 +642,13 @@ CREATE TABLE public.oauth_states (
 --
 
 COMMENT ON TABLE public.oauth_states IS 'pending GitHub OAuth sign-ins; a row is deleted when used';
+
+
+--
+-- Name: COLUMN oauth_states.browser_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth_states.browser_hash IS 'sha256 of the cookie value set on the browser that started the sign-in; the callback must present it';
 
 
 --
@@ -644,7 +666,8 @@ CREATE TABLE public.projects (
     vercel_project_id text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     deleted_at timestamp with time zone,
-    github_repo_id bigint
+    github_repo_id bigint,
+    store_ip_addresses boolean DEFAULT false NOT NULL
 );
 
 
@@ -667,6 +690,13 @@ COMMENT ON COLUMN public.projects.repo_full_name IS 'lowercase owner/name as Git
 --
 
 COMMENT ON COLUMN public.projects.github_repo_id IS 'GitHub''s numeric repository id, stable across renames and transfers; null only for projects made before migration 0014 until their first check';
+
+
+--
+-- Name: COLUMN projects.store_ip_addresses; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.store_ip_addresses IS 'keep end users'' IP addresses in stored events (user.ip_address, client-address headers); off unless an admin opts in';
 
 
 --
@@ -698,7 +728,7 @@ CREATE TABLE public.rate_limit_windows (
 -- Name: TABLE rate_limit_windows; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.rate_limit_windows IS 'quota reserved per project per minute (CAIRN_RATE_LIMIT_PER_MINUTE)';
+COMMENT ON TABLE public.rate_limit_windows IS 'quota reserved per project per minute (CAIRN_RATE_LIMIT_PER_MINUTE), and sign-in requests per client address per minute (project_id signin:<route>:<address>)';
 
 
 --
@@ -919,14 +949,6 @@ ALTER TABLE ONLY public.comparisons
 
 
 --
--- Name: deployments deployments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.deployments
-    ADD CONSTRAINT deployments_pkey PRIMARY KEY (deployment_id);
-
-
---
 -- Name: incident_commit_frames incident_commit_frames_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1107,6 +1129,20 @@ ALTER TABLE ONLY public.webhook_deliveries
 --
 
 CREATE INDEX audit_log_project_idx ON public.audit_log USING btree (project_id, id DESC);
+
+
+--
+-- Name: deployments_deployment_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX deployments_deployment_idx ON public.deployments USING btree (deployment_id);
+
+
+--
+-- Name: deployments_hook_deployment_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX deployments_hook_deployment_key ON public.deployments USING btree (hook_id, deployment_id);
 
 
 --

@@ -334,6 +334,8 @@ impl From<crate::sentry::SentryError> for ApiError {
 /// | `NotRepoWriter`       | 403    | `not_repo_writer`       |
 /// | `SsoRequired`         | 403    | `github_sso_required` (never cached) |
 /// | `ReturnToNotAllowed`  | 422    | `return_to_not_allowed` |
+/// | `OtherBrowser`        | 400    | `oauth_browser_mismatch` |
+/// | `SignInRateLimited`   | 429    | `rate_limited` (+ `Retry-After`) |
 /// | `GitHubNotConfigured` | 503    | `github_not_configured` |
 /// | `GitHubUnavailable`   | 503    | `github_unavailable`    |
 /// | `GitHubRateLimited`   | 503    | `github_rate_limited` (never cached) |
@@ -356,6 +358,8 @@ impl From<crate::auth::AuthError> for ApiError {
             E::NotRepoWriter => Self::forbidden("not_repo_writer", message),
             E::SsoRequired => Self::forbidden("github_sso_required", message),
             E::ReturnToNotAllowed => Self::unprocessable("return_to_not_allowed", message),
+            E::OtherBrowser => Self::bad_request("oauth_browser_mismatch", message),
+            E::SignInRateLimited { retry_after } => Self::RateLimited { retry_after },
             E::GitHubNotConfigured => Self::unavailable("github_not_configured", message, None),
             E::GitHubUnavailable(src) => {
                 Self::unavailable("github_unavailable", message, Some(src))

@@ -124,7 +124,9 @@ const PENDING: &str = r#"
   left join (select e.incident_id, sum(e.n) as n, max(b.seen_at) as last_seen
                from incident_counts_batches b, unnest(b.incident_ids, b.counts) as e(incident_id, n)
               group by e.incident_id) pend on pend.incident_id = i.incident_id
-  left join deployments d on d.deployment_id = i.deployment_id and d.project_id = i.project_id
+  left join lateral (select url from deployments
+                      where deployment_id = i.deployment_id and project_id = i.project_id
+                      order by updated_at desc limit 1) d on true
 "#;
 
 /// The lists read folded counts only: adding what is pending would scan the whole queue on
@@ -133,7 +135,9 @@ const PENDING: &str = r#"
 /// `cairn serve` folds every second).
 const FOLDED: &str = r#"
   cross join lateral (select null::bigint as n, null::timestamptz as last_seen) pend
-  left join deployments d on d.deployment_id = i.deployment_id and d.project_id = i.project_id
+  left join lateral (select url from deployments
+                      where deployment_id = i.deployment_id and project_id = i.project_id
+                      order by updated_at desc limit 1) d on true
 "#;
 
 fn to_incident(r: &PgRow) -> Incident {

@@ -6,6 +6,7 @@ mod audit;
 mod error;
 mod keys;
 mod repo;
+mod settings;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -21,6 +22,7 @@ pub use audit::{audit, audit_log, AuditEntry, AuditQuery};
 pub use error::ProjectsError;
 pub use keys::{new_key, revoke_key};
 pub use repo::{project_of, require};
+pub use settings::{update, Settings};
 
 /// A key as listed: never the key itself.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -43,6 +45,8 @@ pub struct ProjectInfo {
     pub vercel_project_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub dsn_host: String,
+    /// Stored events keep end users' IP addresses (the project opted in); off by default.
+    pub store_ip_addresses: bool,
     pub keys: Vec<KeyInfo>,
 }
 
@@ -222,7 +226,8 @@ pub async fn describe(
 ) -> Result<Vec<ProjectInfo>, ProjectsError> {
     crate::ingest::fold::fold_pending(pool).await?;
     let rows = sqlx::query(
-        "select project_id, repo_owner, repo_name, sentry_id, platform, vercel_project_id, created_at
+        "select project_id, repo_owner, repo_name, sentry_id, platform, vercel_project_id, created_at,
+                store_ip_addresses
            from projects where project_id = any($1) and deleted_at is null order by created_at",
     )
     .bind(ids)
@@ -273,6 +278,7 @@ pub async fn describe(
                 vercel_project_id: r.get("vercel_project_id"),
                 created_at: r.get("created_at"),
                 dsn_host: dsn_host.clone(),
+                store_ip_addresses: r.get("store_ip_addresses"),
                 project_id,
             }
         })

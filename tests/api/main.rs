@@ -19,6 +19,7 @@ mod projects;
 mod retention;
 mod schema;
 mod schemathesis;
+mod scrubbing;
 mod security;
 mod sentry;
 mod serve;

@@ -105,7 +105,7 @@ async fn list(
         (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
         (status = 403, description = "the repo's organization requires SAML single sign-on and the caller's GitHub token is not authorized for it (`github_sso_required`)", body = shared::openapi::ErrorBody),
         (status = 404, description = "no such incident, or not readable by the caller", body = shared::openapi::ErrorBody),
-        (status = 422, description = "a bad `at`", body = shared::openapi::ErrorBody),
+        (status = 422, description = "a bad `at`, or a NUL byte in a parameter", body = shared::openapi::ErrorBody),
         (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn get(
     State(state): State<AppState>,

@@ -42,7 +42,7 @@ pub fn state(config: &Config, auth: Auth) -> AppState {
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(get))
+        .routes(routes!(get, update))
         .routes(routes!(new_key))
         .routes(routes!(revoke))
         .routes(routes!(audit))
@@ -127,6 +127,26 @@ async fn get(
     Param(id): Param<String>,
 ) -> Result<Response, ApiError> {
     let one = projects::get(&s.auth, &s.public_url, &caller, &id).await?;
+    Ok(http::json(200, &one))
+}
+
+/// `PATCH /v1/projects/{project_id}`: change the project's settings (admins only).
+#[utoipa::path(patch, path = "/v1/projects/{project_id}", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
+    request_body = projects::Settings,
+    responses((status = 200, description = "the project as it now is", body = projects::ProjectInfo),
+              (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
+              (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+              (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+              (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody),
+              (status = 422, description = "body has the wrong shape", body = shared::openapi::ErrorBody),
+              (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+async fn update(
+    State(s): State<AppState>,
+    caller: Caller,
+    Param(id): Param<String>,
+    Json(settings): Json<projects::Settings>,
+) -> Result<Response, ApiError> {
+    let one = projects::update(&s.auth, &s.public_url, &caller, &id, &settings).await?;
     Ok(http::json(200, &one))
 }
 

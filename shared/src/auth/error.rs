@@ -46,6 +46,13 @@ pub enum AuthError {
     /// The sign-in asked to send its token to an address that is not allowed.
     #[error("return_to is not an allowed address")]
     ReturnToNotAllowed,
+    /// The callback came from a browser that did not start the sign-in (its binding cookie is
+    /// missing or another one); the state is used up all the same.
+    #[error("the sign-in must finish in the browser that started it; start again")]
+    OtherBrowser,
+    /// Too many sign-in requests from this client address this minute.
+    #[error("too many sign-in attempts, retry later")]
+    SignInRateLimited { retry_after: u64 },
     /// The caller has no access to the repo of this object (answered as if it did not exist).
     #[error("{0} not found")]
     NoAccess(&'static str),
@@ -105,6 +112,12 @@ mod tests {
             (AuthError::SsoRequired, 403, "github_sso_required"),
             (AuthError::GitHubRateLimited, 503, "github_rate_limited"),
             (AuthError::ReturnToNotAllowed, 422, "return_to_not_allowed"),
+            (AuthError::OtherBrowser, 400, "oauth_browser_mismatch"),
+            (
+                AuthError::SignInRateLimited { retry_after: 7 },
+                429,
+                "rate_limited",
+            ),
             (AuthError::GitHubNotConfigured, 503, "github_not_configured"),
             (
                 AuthError::GitHubUnavailable(anyhow::anyhow!("down")),

@@ -7,6 +7,7 @@ pub mod access;
 mod error;
 pub mod oauth;
 pub mod session;
+pub mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;

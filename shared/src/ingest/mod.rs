@@ -35,6 +35,8 @@ pub struct Ingest {
     writer: group::GroupCommit,
     /// When this instance last started a fold (see [`fold`]).
     folds: fold::FoldPacer,
+    /// The keyed hash of end users (see [`crate::scrub::UserHasher`]).
+    users: crate::scrub::UserHasher,
 }
 
 impl Ingest {
@@ -54,6 +56,7 @@ impl Ingest {
             limiter: ratelimit::RateLimiter::new(config.rate_limit_per_minute),
             keys: KeyCache::default(),
             folds: fold::FoldPacer::default(),
+            users: crate::scrub::UserHasher::new(&config.secret_key),
             pool,
         }
     }
@@ -116,7 +119,8 @@ async fn resolve(
     if let Some(dep) = ev.deployment_id.as_deref() {
         // Only a deployment linked to this project: another tenant's hook cannot name commits here.
         let row = sqlx::query(
-            "select commit_sha, target from deployments where deployment_id = $1 and project_id = $2",
+            "select commit_sha, target from deployments where deployment_id = $1 and project_id = $2
+              order by updated_at desc limit 1",
         )
         .bind(dep)
         .bind(&project.project_id)
@@ -161,6 +165,14 @@ pub async fn ingest(
         .limiter
         .admit(pool, &project.project_id, events.len())
         .await?;
+    let privacy = prepare::Privacy {
+        users: &state.users,
+        ips: if project.store_ip_addresses {
+            crate::scrub::Ips::Keep
+        } else {
+            crate::scrub::Ips::Remove
+        },
+    };
     let mut prepared = Vec::with_capacity(events.len());
     for mut ev in events {
         let id = prepare::event_id(ev.event_id.as_deref()).ok_or(IngestError::InvalidEventId)?;
@@ -170,6 +182,7 @@ pub async fn ingest(
             &project.repo_name,
             &project.project_id,
             id,
+            &privacy,
         ));
     }
     if prepared.is_empty() {
