@@ -9,12 +9,33 @@ use shared::localpg::{self, LocalPostgres};
 /// Where local state lives (relative to the working directory).
 pub const STATE_DIR: &str = ".cairn";
 
+/// The cluster's folder: `.cairn/pg`, unless we are root and the `postgres` user (which the
+/// server must run as) cannot reach it, as in a checkout under `/root`. Opening the folders
+/// above to other users is not ours to do, so the cluster then lives in that user's home, in a
+/// folder named after this state folder (the same checkout finds the same cluster again).
+fn data_dir(state: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let state = state.canonicalize()?;
+    if localpg::server_can_reach(&state) {
+        return Ok(state.join("pg"));
+    }
+    let name = shared::crypto::sha256(state.to_string_lossy().as_bytes());
+    let dir = localpg::server_home()
+        .join("cairn")
+        .join(hex::encode(&name[..8]));
+    tracing::info!(
+        cluster = %dir.display(),
+        "the postgres user cannot reach {}: the local cluster lives in its home folder",
+        state.display()
+    );
+    Ok(dir)
+}
+
 /// Starts (or reuses) the local cluster and returns its `DATABASE_URL`, with the cluster when
 /// this call started it (to be stopped on shutdown).
 pub async fn ensure_database(state: &Path) -> anyhow::Result<(String, Option<LocalPostgres>)> {
-    let data = state.join("pg");
     let port_file = state.join("pg.port");
     std::fs::create_dir_all(state)?;
+    let data = data_dir(state)?;
     let port: u16 = match std::fs::read_to_string(&port_file)
         .ok()
         .and_then(|p| p.trim().parse().ok())

@@ -46,6 +46,32 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether the server's user can reach `dir` (an existing folder): always when we are not root
+/// (the server then runs as us); as root, whether the `postgres` user can enter it.
+pub fn server_can_reach(dir: &Path) -> bool {
+    !is_root()
+        || Command::new("runuser")
+            .args(["-u", "postgres", "--", "test", "-x"])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success())
+}
+
+/// The `postgres` user's home folder (`/var/lib/postgresql` on Debian), which that user can
+/// always reach.
+pub fn server_home() -> PathBuf {
+    Command::new("getent")
+        .args(["passwd", "postgres"])
+        .output()
+        .ok()
+        .and_then(|o| {
+            let line = String::from_utf8(o.stdout).ok()?;
+            line.trim_end().split(':').nth(5).map(PathBuf::from)
+        })
+        .filter(|h| h.is_dir())
+        .unwrap_or_else(|| PathBuf::from("/var/lib/postgresql"))
+}
+
 /// Where `initdb`/`pg_ctl` live: see [`program`].
 fn bindir() -> anyhow::Result<PathBuf> {
     bindir_of("initdb")

@@ -3,7 +3,7 @@
 // pointed at a fake. Plus the API calls a test needs to set the scene (sign-in, project, events).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -40,6 +40,9 @@ export class CairnServer {
 
   static async start(githubUrl: string): Promise<CairnServer> {
     const dir = mkdtempSync(join(tmpdir(), 'cairn-serve-'));
+    // mkdtemp makes it 0700; as root, cairn's PostgreSQL runs as the postgres user, which must
+    // reach its cluster in here (else cairn keeps the cluster elsewhere, past this test's cleanup).
+    chmodSync(dir, 0o755);
     const port = await freePort();
     const env: NodeJS.ProcessEnv = {
       ...process.env,
