@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod projects;
 pub mod retention;
 pub mod sentry;
+pub mod sourcemaps;
 pub mod stack;
 pub mod translate;
 pub mod vercel;

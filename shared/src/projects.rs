@@ -1,9 +1,11 @@
 //! Projects and their ingest keys: create (admin on the repo), list, get, mint and revoke keys
-//! (`keys`), and the audit log of what was done to them (`audit`).
+//! (`keys`), mint, list and revoke upload tokens (`upload_tokens`), and the audit log of what
+//! was done to them (`audit`).
 
 mod audit;
 mod error;
 mod keys;
+mod upload_tokens;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -18,6 +20,9 @@ use crate::github::Permission;
 pub use audit::{audit, audit_log, AuditEntry, AuditQuery};
 pub use error::ProjectsError;
 pub use keys::{new_key, revoke_key};
+pub use upload_tokens::{
+    new_upload_token, revoke_upload_token, upload_tokens, NewUploadToken, MAX_TOKEN_NAME,
+};
 
 /// A key as listed: never the key itself.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

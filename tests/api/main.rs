@@ -21,5 +21,8 @@ mod schemathesis;
 mod security;
 mod sentry;
 mod serve;
+mod sourcemaps;
+mod sourcemaps_cli;
 mod translate;
+mod uploads;
 mod vercel;
