@@ -1,11 +1,10 @@
 //! The real `sentry-cli` (npm `@sentry/cli`, 2.58.6 and 3.8.0, pinned in `tests/sdk/node`)
 //! injects debug ids into a bundle that esbuild minified, and uploads its maps to `cairn serve`
 //! with nothing but an upload token; then the bundle runs under Node with `@sentry/node` and
-//! throws. The frame cairn stored is resolved through the uploaded map to the original file,
-//! line and column, which the test finds in the source itself.
-//!
-//! Resolution at ingest comes with the ingest wiring (issue 19); until then the frame is resolved
-//! here with the same core (`shared::sourcemaps::frames`) ingest will call.
+//! throws. Ingest resolves the minified frame through the uploaded map: the incident is on the
+//! original file, line and column, which the test finds in the source itself. The stored payload
+//! keeps the frames as sent, and resolving them again with the core (`shared::sourcemaps::frames`)
+//! gives the same position and the function name from the caller's call site.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -279,6 +278,25 @@ async fn uploads_and_resolves(major: u8) {
         throw.function.as_deref(),
         Some("divide"),
         "from the caller's call site"
+    );
+
+    // Ingest resolved it before grouping: the incident is on the original line.
+    let incident: (Option<String>, Option<i32>, Option<i32>, Option<String>) = sqlx::query_as(
+        "select file_path, line_number, column_number, function from incidents where project_id = $1",
+    )
+    .bind(&project.project_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        incident,
+        (
+            Some("src/math.js".to_owned()),
+            Some(line as i32),
+            Some(column as i32),
+            Some("divide".to_owned())
+        ),
+        "the incident's location"
     );
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::event::Frame;
+use crate::event::{ErrorEvent, Frame};
 
 use super::paths::source_path;
 use super::resolve::{caller_names, Cached, MapCache, Original, ParsedMap};
@@ -108,6 +108,41 @@ pub fn apply(frames: &mut [Frame], resolution: &Resolution, repo_name: &str) {
         frame.column_number = Some(resolved.original.column);
         frame.function = resolved.function.clone();
     }
+}
+
+/// Puts an event's minified frames on their originals (before it is grouped, so the fingerprint
+/// is the original code's), through the uploaded maps of the images its `debug_meta` names; an
+/// event without images is left alone. A database failure leaves the frames as sent (logged):
+/// resolution never makes an event fail.
+pub async fn resolve_event(
+    pool: &PgPool,
+    cache: &MapCache,
+    project_id: &str,
+    repo_name: &str,
+    ev: &mut ErrorEvent,
+) {
+    if ev.debug_images.is_empty() || ev.frames.is_empty() {
+        return;
+    }
+    let minified = positions(&ev.frames);
+    let limits = Limits::DEFAULT;
+    let resolution = match resolve(
+        pool,
+        cache,
+        project_id,
+        &ev.debug_images,
+        &minified,
+        &limits,
+    )
+    .await
+    {
+        Ok(resolution) => resolution,
+        Err(e) => {
+            tracing::warn!(error = %e, project.id = project_id, "source maps unavailable; frames kept as sent");
+            return;
+        }
+    };
+    apply(&mut ev.frames, &resolution, repo_name);
 }
 
 /// Resolves `frames` (oldest call first) through the maps of `images` for `project_id`.
