@@ -343,3 +343,101 @@ async fn faulty_uploads_are_refused_and_store_nothing() {
     let (bundles, _) = store::purge(&app.pool, 30).await.unwrap();
     assert_eq!(bundles, 0);
 }
+
+/// A Sentry event of minified JavaScript whose minified function name is `minified_name` (a
+/// build's choice), thrown at 1:14 of `app:///app.js` from b's call at 1:35, naming `debug_id`.
+fn minified_event(event_id: u32, minified_name: &str, debug_id: &str) -> serde_json::Value {
+    let frame = |function: &str, column: u32| {
+        json!({"filename": "app:///app.js", "function": function, "lineno": 1, "colno": column,
+               "in_app": true})
+    };
+    json!({
+        "event_id": format!("{event_id:032x}"),
+        "platform": "javascript",
+        "release": crate::helpers::sha("maps-ingest"),
+        "exception": {"values": [{"type": "Error", "value": "x",
+            "stacktrace": {"frames": [frame("b", 35), frame(minified_name, 14)]}}]},
+        "debug_meta": {"images": [
+            {"type": "sourcemap", "code_file": "app:///app.js", "debug_id": debug_id}]},
+    })
+}
+
+#[tokio::test]
+async fn ingest_groups_minified_events_on_the_original_line_their_uploaded_map_gives() {
+    // Arrange: the bundle's maps uploaded for the project.
+    let app = TestApp::spawn().await;
+    let sentry = crate::sentry::SentryProject::create(&app, "acme/checkout-web").await;
+    let new = tokens::create(&app.pool, &sentry.project_id, None, None, &app.addr, "acme")
+        .await
+        .unwrap();
+    let project = tokens::authenticate(&app.pool, new.token.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = bundle_zip();
+    chunks::store(&app.pool, &project.project_id, &chunked(&bytes))
+        .await
+        .unwrap();
+    let done = assemble(&app.pool, &project, request(&bytes, &[]), &limits())
+        .await
+        .unwrap();
+    assert_eq!(done.response.state, AssembleState::Ok);
+    let auth = sentry.auth_header();
+    let post = |body: serde_json::Value| {
+        let (app, path, auth) = (&app, sentry.store_path(), auth.clone());
+        async move {
+            app.send("POST", &path, &[("x-sentry-auth", &auth)], body.to_string())
+                .await
+        }
+    };
+
+    // Act: two builds' events (their minified names differ), and one naming a map never uploaded.
+    for (i, name) in [(1, "a"), (2, "q")] {
+        let r = post(minified_event(i, name, ID)).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    }
+    let unknown = "00000000-0000-4000-8000-000000000001";
+    let r = post(minified_event(3, "a", unknown)).await;
+    assert_eq!(
+        r.status, 200,
+        "an event without its map is still ingested: {:?}",
+        r.body
+    );
+
+    // Assert: one incident on the original file, line and column, named by the call site; the
+    // event without a map stays on the minified position.
+    let incidents: Vec<(
+        Option<String>,
+        Option<i32>,
+        Option<i32>,
+        Option<String>,
+        i64,
+    )> = sqlx::query_as(
+        "select i.file_path, i.line_number, i.column_number, i.function,
+                    (select count(*) from incident_events e where e.incident_id = i.incident_id)
+               from incidents i where i.project_id = $1 order by i.file_path",
+    )
+    .bind(&sentry.project_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        incidents,
+        [
+            (
+                Some("app.js".into()),
+                Some(1),
+                Some(14),
+                Some("a".into()),
+                1
+            ),
+            (
+                Some("src/util.ts".into()),
+                Some(3),
+                Some(11),
+                Some("divide".into()),
+                2
+            ),
+        ]
+    );
+}
