@@ -344,6 +344,15 @@ async fn faulty_uploads_are_refused_and_store_nothing() {
     assert_eq!(bundles, 0);
 }
 
+/// An incident's location and its event count.
+type Location = (
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    Option<String>,
+    i64,
+);
+
 /// A Sentry event of minified JavaScript whose minified function name is `minified_name` (a
 /// build's choice), thrown at 1:14 of `app:///app.js` from b's call at 1:35, naming `debug_id`.
 fn minified_event(event_id: u32, minified_name: &str, debug_id: &str) -> serde_json::Value {
@@ -406,13 +415,7 @@ async fn ingest_groups_minified_events_on_the_original_line_their_uploaded_map_g
 
     // Assert: one incident on the original file, line and column, named by the call site; the
     // event without a map stays on the minified position.
-    let incidents: Vec<(
-        Option<String>,
-        Option<i32>,
-        Option<i32>,
-        Option<String>,
-        i64,
-    )> = sqlx::query_as(
+    let incidents: Vec<Location> = sqlx::query_as(
         "select i.file_path, i.line_number, i.column_number, i.function,
                     (select count(*) from incident_events e where e.incident_id = i.incident_id)
                from incidents i where i.project_id = $1 order by i.file_path",
