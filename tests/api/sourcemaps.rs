@@ -344,6 +344,64 @@ async fn faulty_uploads_are_refused_and_store_nothing() {
     assert_eq!(bundles, 0);
 }
 
+#[tokio::test]
+async fn retention_deletes_bundles_unused_for_the_retention_period_and_stale_chunks() {
+    let app = TestApp::spawn().await;
+    let project = upload_project(&app, "acme/checkout-web").await;
+    let bytes = bundle_zip();
+    chunks::store(&app.pool, &project.project_id, &chunked(&bytes))
+        .await
+        .unwrap();
+    let done = assemble(&app.pool, &project, request(&bytes, &[]), &limits())
+        .await
+        .unwrap();
+    assert_eq!(done.response.state, AssembleState::Ok);
+    let stale = Chunk {
+        checksum: sha1_hex(b"never assembled"),
+        data: b"never assembled".to_vec(),
+    };
+    chunks::store(&app.pool, &project.project_id, &[stale])
+        .await
+        .unwrap();
+    let count = |table: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    // A bundle used lately and a fresh chunk stay.
+    let kept = shared::retention::run(&app.pool, 90).await.unwrap();
+    assert_eq!((kept.source_map_bundles, kept.upload_chunks), (0, 0));
+    assert_eq!(
+        (count("artifacts").await, count("upload_chunks").await),
+        (2, 1)
+    );
+
+    // Unused for longer than the retention period: the bundle and its artifacts go.
+    sqlx::query("update artifact_bundles set last_used_at = now() - interval '91 days'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("update upload_chunks set created_at = now() - interval '2 days'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let report = shared::retention::run(&app.pool, 90).await.unwrap();
+    assert_eq!((report.source_map_bundles, report.upload_chunks), (1, 1));
+    assert_eq!(
+        (
+            count("artifact_bundles").await,
+            count("artifacts").await,
+            count("upload_chunks").await
+        ),
+        (0, 0, 0)
+    );
+}
+
 /// An incident's location and its event count.
 type Location = (
     Option<String>,
