@@ -261,7 +261,7 @@ CREATE TABLE public.deployments (
 -- Name: TABLE deployments; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.deployments IS 'deployments and the commit each runs';
+COMMENT ON TABLE public.deployments IS 'Vercel deployments and the commit each runs, one row per (reporting hook, deployment id): tenants never share a row';
 
 
 --
@@ -289,7 +289,7 @@ COMMENT ON COLUMN public.deployments.state IS 'created, succeeded, error, cancel
 -- Name: COLUMN deployments.hook_id; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON COLUMN public.deployments.hook_id IS 'vercel_hooks.hook_id of the hook that first reported this deployment; only it updates the row';
+COMMENT ON COLUMN public.deployments.hook_id IS 'vercel_hooks.hook_id of the hook that reported this deployment; with deployment_id, the key of the row';
 
 
 --
@@ -552,6 +552,13 @@ COMMENT ON TABLE public.incident_events IS 'accepted events; retention deletes o
 
 
 --
+-- Name: COLUMN incident_events.user_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.incident_events.user_hash IS 'the end user, hashed as incident_users.user_hash (keyed HMAC from migration 0015 on)';
+
+
+--
 -- Name: COLUMN incident_events.pending_location; Type: COMMENT; Schema: public; Owner: -
 --
 
@@ -587,6 +594,13 @@ CREATE TABLE public.incident_users (
 --
 
 COMMENT ON TABLE public.incident_users IS 'distinct end users (hashed) per incident';
+
+
+--
+-- Name: COLUMN incident_users.user_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.incident_users.user_hash IS 'HMAC-SHA256 of project id, '':'' and the end user''s id, email or IP, under a key derived from CAIRN_SECRET_KEY (never the id itself; unkeyed SHA-256 before migration 0015)';
 
 
 --
@@ -666,7 +680,8 @@ CREATE TABLE public.oauth_states (
     state_hash bytea NOT NULL,
     code_verifier bytea NOT NULL,
     return_to text,
-    expires_at timestamp with time zone NOT NULL
+    expires_at timestamp with time zone NOT NULL,
+    browser_hash bytea
 );
 
 
@@ -675,6 +690,13 @@ CREATE TABLE public.oauth_states (
 --
 
 COMMENT ON TABLE public.oauth_states IS 'pending GitHub OAuth sign-ins; a row is deleted when used';
+
+
+--
+-- Name: COLUMN oauth_states.browser_hash; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.oauth_states.browser_hash IS 'sha256 of the cookie value set on the browser that started the sign-in; the callback must present it';
 
 
 --
@@ -691,7 +713,9 @@ CREATE TABLE public.projects (
     platform text,
     vercel_project_id text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    deleted_at timestamp with time zone
+    deleted_at timestamp with time zone,
+    github_repo_id bigint,
+    store_ip_addresses boolean DEFAULT false NOT NULL
 );
 
 
@@ -700,6 +724,27 @@ CREATE TABLE public.projects (
 --
 
 COMMENT ON TABLE public.projects IS 'one project per GitHub repo; owns ingest keys and incidents';
+
+
+--
+-- Name: COLUMN projects.repo_full_name; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.repo_full_name IS 'lowercase owner/name as GitHub last reported it; a name, not an identity (see github_repo_id)';
+
+
+--
+-- Name: COLUMN projects.github_repo_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.github_repo_id IS 'GitHub''s numeric repository id, stable across renames and transfers; null only for projects made before migration 0014 until their first check';
+
+
+--
+-- Name: COLUMN projects.store_ip_addresses; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.projects.store_ip_addresses IS 'keep end users'' IP addresses in stored events (user.ip_address, client-address headers); off unless an admin opts in';
 
 
 --
@@ -731,7 +776,7 @@ CREATE TABLE public.rate_limit_windows (
 -- Name: TABLE rate_limit_windows; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.rate_limit_windows IS 'quota reserved per project per minute (CAIRN_RATE_LIMIT_PER_MINUTE)';
+COMMENT ON TABLE public.rate_limit_windows IS 'quota reserved per project per minute (CAIRN_RATE_LIMIT_PER_MINUTE), and sign-in requests per client address per minute (project_id signin:<route>:<address>)';
 
 
 --
@@ -759,8 +804,9 @@ COMMENT ON TABLE public.releases IS 'releases announced by upload tools (release
 --
 
 CREATE TABLE public.repo_access (
-    user_id bigint NOT NULL,
-    repo_full_name text NOT NULL,
+    session_id bigint NOT NULL,
+    asked text NOT NULL,
+    github_repo_id bigint,
     permission text NOT NULL,
     checked_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT repo_access_permission_check CHECK ((permission = ANY (ARRAY['none'::text, 'read'::text, 'write'::text, 'admin'::text])))
@@ -771,7 +817,21 @@ CREATE TABLE public.repo_access (
 -- Name: TABLE repo_access; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.repo_access IS 'GitHub repo permission per user, trusted for a few minutes';
+COMMENT ON TABLE public.repo_access IS 'what GitHub said one session''s token may do on a repo: only definite answers (200, 404), trusted for a few minutes (one minute for writes and admin actions)';
+
+
+--
+-- Name: COLUMN repo_access.asked; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.repo_access.asked IS 'lowercase owner/name for a check by name, ''#<id>'' for a check by repository id';
+
+
+--
+-- Name: COLUMN repo_access.github_repo_id; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.repo_access.github_repo_id IS 'GitHub''s id of the repo the answer is about; a check by id reuses any fresh row of the same id';
 
 
 --
@@ -1044,14 +1104,6 @@ ALTER TABLE ONLY public.comparisons
 
 
 --
--- Name: deployments deployments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.deployments
-    ADD CONSTRAINT deployments_pkey PRIMARY KEY (deployment_id);
-
-
---
 -- Name: incident_commit_frames incident_commit_frames_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1184,7 +1236,7 @@ ALTER TABLE ONLY public.releases
 --
 
 ALTER TABLE ONLY public.repo_access
-    ADD CONSTRAINT repo_access_pkey PRIMARY KEY (user_id, repo_full_name);
+    ADD CONSTRAINT repo_access_pkey PRIMARY KEY (session_id, asked);
 
 
 --
@@ -1282,6 +1334,20 @@ CREATE INDEX audit_log_project_idx ON public.audit_log USING btree (project_id, 
 
 
 --
+-- Name: deployments_deployment_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX deployments_deployment_idx ON public.deployments USING btree (deployment_id);
+
+
+--
+-- Name: deployments_hook_deployment_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX deployments_hook_deployment_key ON public.deployments USING btree (hook_id, deployment_id);
+
+
+--
 -- Name: deployments_project_commit_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1331,10 +1397,31 @@ CREATE INDEX ingest_keys_project_idx ON public.ingest_keys USING btree (project_
 
 
 --
--- Name: projects_repo_live_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: projects_legacy_repo_live_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX projects_repo_live_idx ON public.projects USING btree (repo_full_name) WHERE (deleted_at IS NULL);
+CREATE UNIQUE INDEX projects_legacy_repo_live_idx ON public.projects USING btree (repo_full_name) WHERE ((deleted_at IS NULL) AND (github_repo_id IS NULL));
+
+
+--
+-- Name: projects_repo_full_name_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX projects_repo_full_name_idx ON public.projects USING btree (repo_full_name) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: projects_repo_id_live_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX projects_repo_id_live_idx ON public.projects USING btree (github_repo_id) WHERE ((deleted_at IS NULL) AND (github_repo_id IS NOT NULL));
+
+
+--
+-- Name: repo_access_repo_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX repo_access_repo_id_idx ON public.repo_access USING btree (session_id, github_repo_id) WHERE (github_repo_id IS NOT NULL);
 
 
 --
@@ -1470,11 +1557,11 @@ ALTER TABLE ONLY public.releases
 
 
 --
--- Name: repo_access repo_access_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: repo_access repo_access_session_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.repo_access
-    ADD CONSTRAINT repo_access_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+    ADD CONSTRAINT repo_access_session_id_fkey FOREIGN KEY (session_id) REFERENCES public.sessions(id) ON DELETE CASCADE;
 
 
 --

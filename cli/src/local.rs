@@ -36,7 +36,15 @@ pub async fn ensure_database(state: &Path) -> anyhow::Result<(String, Option<Loc
         let _ = std::fs::remove_file(data.join("postmaster.pid"));
         Some(LocalPostgres::start(&data, port).context("starting the local PostgreSQL")?)
     };
-    let admin = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    // The cluster's password is in its data folder (made at its first start).
+    let base = match &pg {
+        Some(pg) => pg.base_url(),
+        None => format!(
+            "postgres://postgres:{}@127.0.0.1:{port}/",
+            localpg::password_of(&data)?
+        ),
+    };
+    let admin = format!("{base}postgres");
     {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&admin)
@@ -52,7 +60,7 @@ pub async fn ensure_database(state: &Path) -> anyhow::Result<(String, Option<Loc
                 .await?;
         }
     }
-    Ok((format!("postgres://postgres@127.0.0.1:{port}/cairn"), pg))
+    Ok((format!("{base}cairn"), pg))
 }
 
 /// The local secret key (64 hex), made on first use and kept in `.cairn/secret.key`.
@@ -65,11 +73,7 @@ pub fn ensure_secret_key(state: &Path) -> anyhow::Result<String> {
     let key = hex::encode(shared::crypto::sha256(
         shared::crypto::random_alphanumeric(64).as_bytes(),
     ));
-    std::fs::write(&file, &key)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
-    }
+    // Private from its creation: never a moment readable by others.
+    localpg::write_private(&file, key.as_bytes())?;
     Ok(key)
 }

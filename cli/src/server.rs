@@ -50,9 +50,12 @@ impl Default for Limits {
 async fn serve_one(
     router: axum::Router,
     limits: Limits,
+    peer: std::net::SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> Result<Response, Infallible> {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // Who connected: the sign-in routes' per-client limits count by it.
+    parts.extensions.insert(shared::http::PeerAddr(peer));
     // Refused before routing: still answered with the headers the route's clients expect
     // (Sentry SDKs read `X-Sentry-Rate-Limits` on every answer).
     let refuse = |err: ApiError| {
@@ -117,7 +120,7 @@ pub async fn serve(router: axum::Router, listener: TcpListener) {
 /// [`serve`] with explicit read timeouts.
 pub async fn serve_with(router: axum::Router, listener: TcpListener, limits: Limits) {
     loop {
-        let (stream, _) = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
@@ -128,7 +131,7 @@ pub async fn serve_with(router: axum::Router, listener: TcpListener, limits: Lim
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req| serve_one(router.clone(), limits, req));
+            let svc = service_fn(move |req| serve_one(router.clone(), limits, peer, req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)

@@ -161,3 +161,56 @@ fn every_variable_of_env_sample_reaches_the_functions() {
         "variables of .env.sample missing from template.yaml: {missing:?}"
     );
 }
+
+#[test]
+fn the_log_level_parameter_can_never_turn_on_trace_logging() {
+    let t = template();
+    let p = &t["Parameters"]["LogLevel"];
+    let allowed: Vec<&str> = p["AllowedValues"]
+        .as_vec()
+        .expect("LogLevel has AllowedValues")
+        .iter()
+        .map(|v| v.as_str().expect("a string"))
+        .collect();
+    let default = p["Default"].as_str().unwrap();
+
+    assert!(allowed.contains(&default), "{default} not allowed");
+    for value in &allowed {
+        // Every directive is `level` or `target=level`, the level at most debug: a bare target
+        // (`lambda_runtime`) would mean trace.
+        for directive in value.split(',') {
+            let level = directive.rsplit_once('=').map_or(directive, |(_, l)| l);
+            assert!(
+                ["off", "error", "warn", "info", "debug"].contains(&level.trim()),
+                "LogLevel {value:?} may enable trace ({directive:?})"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_new_install_limits_ingest_by_default_and_zero_still_turns_it_off() {
+    let t = template();
+    let template_default = t["Parameters"]["RateLimitPerMinute"]["Default"]
+        .as_i64()
+        .expect("a number");
+    let sample = std::fs::read_to_string(root().join(".env.sample")).unwrap();
+    let sample_value: u32 = sample
+        .lines()
+        .find_map(|l| l.strip_prefix("CAIRN_RATE_LIMIT_PER_MINUTE="))
+        .expect("in .env.sample")
+        .trim()
+        .parse()
+        .unwrap();
+
+    assert!(template_default > 0, "a new install limits ingest");
+    assert_eq!(
+        template_default,
+        i64::from(shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE)
+    );
+    assert_eq!(sample_value, shared::config::DEFAULT_RATE_LIMIT_PER_MINUTE);
+    assert_eq!(
+        t["Parameters"]["RateLimitPerMinute"]["MinValue"].as_i64(),
+        Some(0)
+    );
+}

@@ -52,7 +52,12 @@ pub fn prepare_and_check(mut ev: ErrorEvent, sentry: bool) {
     };
     check_text("event_id", &id, 128);
     let frames_sent = ev.frames.len();
-    let prepared = prepare::prepare(ev, REPO, "proj_fuzz", id);
+    let users = shared::scrub::UserHasher::new(&shared::config::SecretKey([0; 32]));
+    let privacy = prepare::Privacy {
+        users: &users,
+        ips: shared::scrub::Ips::Remove,
+    };
+    let prepared = prepare::prepare(ev, REPO, "proj_fuzz", id, &privacy);
     check_prepared(&prepared, frames_sent);
 }
 

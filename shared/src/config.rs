@@ -6,6 +6,11 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use secrecy::SecretString;
 
+/// Events per project per minute when `CAIRN_RATE_LIMIT_PER_MINUTE` is unset: 100 a second,
+/// far above a healthy app's errors, low enough that one leaked DSN or error loop cannot fill
+/// the database. `0` turns the limit off.
+pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 6000;
+
 /// Everything the functions need from the environment.
 pub struct Config {
     pub database_url: SecretString,
@@ -24,6 +29,9 @@ pub struct Config {
     pub access_cache_ttl: Duration,
     /// Origins a sign-in may redirect back to with its token (besides `public_url`).
     pub allowed_return_origins: Vec<String>,
+    /// Editor extensions (`publisher.name`) whose URI handler a sign-in may hand its token to
+    /// (`vscode://<id>/…`); cairn's own, `cairn.cairn`, by default.
+    pub editor_extension_ids: Vec<String>,
 }
 
 /// GitHub OAuth app and API endpoints.
@@ -106,14 +114,17 @@ impl Config {
             .trim_end_matches('/')
             .to_owned();
         url::Url::parse(&public_url).context("environment variable CAIRN_PUBLIC_URL is invalid")?;
-        let allowed_return_origins = var("CAIRN_ALLOWED_RETURN_ORIGINS")
-            .map(|v| {
+        let list = |name: &str| -> Option<Vec<String>> {
+            var(name).map(|v| {
                 v.split(',')
                     .map(|s| s.trim().trim_end_matches('/').to_owned())
                     .filter(|s| !s.is_empty())
                     .collect()
             })
-            .unwrap_or_default();
+        };
+        let allowed_return_origins = list("CAIRN_ALLOWED_RETURN_ORIGINS").unwrap_or_default();
+        let editor_extension_ids =
+            list("CAIRN_EDITOR_EXTENSION_IDS").unwrap_or_else(|| vec!["cairn.cairn".to_owned()]);
         Ok(Self {
             database_url: SecretString::from(database_url),
             public_url,
@@ -132,7 +143,10 @@ impl Config {
                 timeout: Duration::from_secs(parse_var("GITHUB_TIMEOUT_SECONDS", 10)?),
             },
             retention_days: parse_var("CAIRN_RETENTION_DAYS", 90)?,
-            rate_limit_per_minute: parse_var("CAIRN_RATE_LIMIT_PER_MINUTE", 0)?,
+            rate_limit_per_minute: parse_var(
+                "CAIRN_RATE_LIMIT_PER_MINUTE",
+                DEFAULT_RATE_LIMIT_PER_MINUTE,
+            )?,
             db: DbConfig {
                 max_connections: parse_var("CAIRN_DB_MAX_CONNECTIONS", 2)?,
                 acquire_timeout: Duration::from_millis(parse_var(
@@ -146,6 +160,7 @@ impl Config {
             ),
             access_cache_ttl: Duration::from_secs(parse_var("CAIRN_ACCESS_CACHE_SECONDS", 300)?),
             allowed_return_origins,
+            editor_extension_ids,
         })
     }
 }

@@ -331,9 +331,14 @@ impl From<crate::sentry::SentryError> for ApiError {
 /// | `NotAuthorized`       | 400    | `oauth_error`           |
 /// | `NoAccess(what)`      | 404    | `not_found` ("{what} not found": never tell which) |
 /// | `NotRepoAdmin`        | 403    | `not_repo_admin`        |
+/// | `NotRepoWriter`       | 403    | `not_repo_writer`       |
+/// | `SsoRequired`         | 403    | `github_sso_required` (never cached) |
 /// | `ReturnToNotAllowed`  | 422    | `return_to_not_allowed` |
+/// | `OtherBrowser`        | 400    | `oauth_browser_mismatch` |
+/// | `SignInRateLimited`   | 429    | `rate_limited` (+ `Retry-After`) |
 /// | `GitHubNotConfigured` | 503    | `github_not_configured` |
 /// | `GitHubUnavailable`   | 503    | `github_unavailable`    |
+/// | `GitHubRateLimited`   | 503    | `github_rate_limited` (never cached) |
 /// | `BadUrl`              | 500    | `internal_error`        |
 /// | `Database`            | 503 `database_unavailable` or 500, as every database error |
 impl From<crate::auth::AuthError> for ApiError {
@@ -350,11 +355,16 @@ impl From<crate::auth::AuthError> for ApiError {
             E::NotAuthorized => Self::bad_request("oauth_error", message),
             E::NoAccess(what) => Self::not_found(what),
             E::NotRepoAdmin => Self::forbidden("not_repo_admin", message),
+            E::NotRepoWriter => Self::forbidden("not_repo_writer", message),
+            E::SsoRequired => Self::forbidden("github_sso_required", message),
             E::ReturnToNotAllowed => Self::unprocessable("return_to_not_allowed", message),
+            E::OtherBrowser => Self::bad_request("oauth_browser_mismatch", message),
+            E::SignInRateLimited { retry_after } => Self::RateLimited { retry_after },
             E::GitHubNotConfigured => Self::unavailable("github_not_configured", message, None),
             E::GitHubUnavailable(src) => {
                 Self::unavailable("github_unavailable", message, Some(src))
             }
+            E::GitHubRateLimited => Self::unavailable("github_rate_limited", message, None),
             E::BadUrl(src) => Self::Internal(src.into()),
             E::Database(src) => src.into(),
         }

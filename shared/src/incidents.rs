@@ -1,6 +1,6 @@
 //! The IDE's queries: a repo's incidents (optionally located as they were at a commit), one
-//! incident with its recent events, and resolve/reopen. Read access on the repo suffices for all
-//! of them.
+//! incident with its recent events, and resolve/reopen. Reading needs read access on the repo,
+//! resolving and reopening push (write) access.
 
 mod error;
 mod locate;
@@ -11,10 +11,10 @@ use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
-use crate::auth::{require_permission, Auth, Caller};
+use crate::auth::{access, Auth, Caller};
 use crate::domain::CommitSha;
 use crate::domain::RepoFullName;
-use crate::github::Permission;
+use crate::github::{Permission, RepoRef};
 use crate::ingest::prepare::OutFrame;
 use crate::linemap::LineState;
 use crate::translate::{Locator, Relation, Translation};
@@ -124,7 +124,9 @@ const PENDING: &str = r#"
   left join (select e.incident_id, sum(e.n) as n, max(b.seen_at) as last_seen
                from incident_counts_batches b, unnest(b.incident_ids, b.counts) as e(incident_id, n)
               group by e.incident_id) pend on pend.incident_id = i.incident_id
-  left join deployments d on d.deployment_id = i.deployment_id and d.project_id = i.project_id
+  left join lateral (select url from deployments
+                      where deployment_id = i.deployment_id and project_id = i.project_id
+                      order by updated_at desc limit 1) d on true
 "#;
 
 /// The lists read folded counts only: adding what is pending would scan the whole queue on
@@ -133,7 +135,9 @@ const PENDING: &str = r#"
 /// `cairn serve` folds every second).
 const FOLDED: &str = r#"
   cross join lateral (select null::bigint as n, null::timestamptz as last_seen) pend
-  left join deployments d on d.deployment_id = i.deployment_id and d.project_id = i.project_id
+  left join lateral (select url from deployments
+                      where deployment_id = i.deployment_id and project_id = i.project_id
+                      order by updated_at desc limit 1) d on true
 "#;
 
 fn to_incident(r: &PgRow) -> Incident {
@@ -200,21 +204,23 @@ fn seen_join(at: Option<&str>) -> String {
     }
 }
 
-/// The repo's live project id, if the caller may read the repo; the uniform 404 otherwise.
+/// The live project of the repo, if the caller may read it; the uniform 404 otherwise. GitHub is
+/// asked first, so whether a repo has a project never changes the answer to a caller who may
+/// not see it (nor to one whose token GitHub refuses). The project carries the repo's current
+/// name, which may not be the one asked for (a renamed repo).
 async fn readable_project(
     auth: &Auth,
     caller: &Caller,
     repo: &RepoFullName,
-) -> Result<String, IncidentsError> {
-    let project: Option<String> = sqlx::query_scalar(
-        "select project_id from projects where repo_full_name = $1 and deleted_at is null",
-    )
-    .bind(repo.key())
-    .fetch_optional(auth.pool())
-    .await?;
-    let project = project.ok_or(IncidentsError::RepoNotFound)?;
-    require_permission(auth, caller, repo, Permission::Read, "repo").await?;
-    Ok(project)
+) -> Result<crate::projects::ProjectRow, IncidentsError> {
+    let grant =
+        access::require(auth, caller, RepoRef::Name(repo), Permission::Read, "repo").await?;
+    let Some(project_id) = crate::projects::project_of(auth.pool(), repo, &grant).await? else {
+        return Err(IncidentsError::RepoNotFound);
+    };
+    crate::projects::find(auth.pool(), &project_id)
+        .await?
+        .ok_or(IncidentsError::RepoNotFound)
 }
 
 /// `GET /v1/incidents`: newest activity first, keyset-paginated.
@@ -224,7 +230,8 @@ pub async fn list(
     caller: &Caller,
     q: &ListQuery,
 ) -> Result<Page, IncidentsError> {
-    let project_id = readable_project(auth, caller, &q.repo).await?;
+    let project = readable_project(auth, caller, &q.repo).await?;
+    let project_id = project.project_id;
     // Latest commits and activity come from folded counts: fold what is pending first (a no-op
     // when the queue is empty; skipped, never waited for, when another fold runs).
     crate::ingest::fold::fold_if_free(auth.pool()).await?;
@@ -289,7 +296,11 @@ pub async fn list(
     };
     let mut incidents: Vec<Incident> = rows.iter().map(to_incident).collect();
     let translation = match &q.at {
-        Some(at) => Some(locate::at(auth, locator, caller, &q.repo, at, &mut incidents).await?),
+        // The comparisons are asked for under the repo's current name: GitHub answers an old
+        // one with a redirect.
+        Some(at) => {
+            Some(locate::at(auth, locator, caller, &project.repo, at, &mut incidents).await?)
+        }
         None => None,
     };
     Ok(Page {
@@ -299,12 +310,13 @@ pub async fn list(
     })
 }
 
-/// Loads one incident the caller may read (the uniform 404 otherwise).
+/// Loads one incident on whose repo the caller has `need` (the uniform 404 without any access).
 async fn load(
     auth: &Auth,
     caller: &Caller,
     incident_id: &str,
     at: Option<&CommitSha>,
+    need: Permission,
 ) -> Result<Incident, IncidentsError> {
     if incident_id.len() > 64 {
         return Err(IncidentsError::IncidentNotFound);
@@ -321,9 +333,13 @@ async fn load(
         .fetch_optional(auth.pool())
         .await?
         .ok_or(IncidentsError::IncidentNotFound)?;
-    let incident = to_incident(&row);
-    let repo = RepoFullName::parse(&incident.repo).map_err(IncidentsError::StoredRepo)?;
-    require_permission(auth, caller, &repo, Permission::Read, "incident").await?;
+    let mut incident = to_incident(&row);
+    let mut project = crate::projects::find(auth.pool(), &incident.project_id)
+        .await?
+        .ok_or(IncidentsError::IncidentNotFound)?;
+    crate::projects::require(auth, caller, &mut project, need, "incident").await?;
+    // The check may have learnt that the repo was renamed.
+    incident.repo = project.repo.to_string();
     Ok(incident)
 }
 
@@ -335,7 +351,7 @@ pub async fn get(
     incident_id: &str,
     at: Option<&CommitSha>,
 ) -> Result<(Incident, Vec<RecentEvent>, Option<Translation>), IncidentsError> {
-    let mut incident = load(auth, caller, incident_id, at).await?;
+    let mut incident = load(auth, caller, incident_id, at, Permission::Read).await?;
     let translation = match at {
         Some(at) => {
             let repo = RepoFullName::parse(&incident.repo).map_err(IncidentsError::StoredRepo)?;
@@ -366,7 +382,7 @@ pub async fn get(
     Ok((incident, events, translation))
 }
 
-/// `PATCH /v1/incidents/{id}`: resolve or reopen (read access on the repo suffices).
+/// `PATCH /v1/incidents/{id}`: resolve or reopen (push access on the repo is needed).
 pub async fn set_status(
     auth: &Auth,
     caller: &Caller,
@@ -376,7 +392,7 @@ pub async fn set_status(
     if !matches!(status, "open" | "resolved") {
         return Err(IncidentsError::InvalidStatus);
     }
-    let incident = load(auth, caller, incident_id, None).await?;
+    let incident = load(auth, caller, incident_id, None, Permission::Write).await?;
     if incident.status != status {
         let mut tx = auth.pool().begin().await?;
         sqlx::query(
@@ -402,5 +418,5 @@ pub async fn set_status(
         .await?;
         tx.commit().await?;
     }
-    load(auth, caller, incident_id, None).await
+    load(auth, caller, incident_id, None, Permission::Write).await
 }

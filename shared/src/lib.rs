@@ -20,6 +20,7 @@ pub mod localpg;
 pub mod openapi;
 pub mod projects;
 pub mod retention;
+pub mod scrub;
 pub mod sentry;
 pub mod sourcemaps;
 pub mod stack;

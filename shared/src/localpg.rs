@@ -1,6 +1,13 @@
 //! A throwaway PostgreSQL for `cairn serve` without `DATABASE_URL` and for the test suite:
 //! `initdb` + `pg_ctl` into a data folder cairn owns. PostgreSQL refuses to run as root, so when
-//! we are root the folder is given to the `postgres` user and the server runs as that user.
+//! we are root the folder is given to the `postgres` user and the server runs as that user (the
+//! folders above it are left as they are: a folder that user cannot reach is an error, not a
+//! reason to open it to everyone).
+//!
+//! Every other user of the machine can reach 127.0.0.1, so TCP connections need a password
+//! (`scram-sha-256`), made at first start and kept in the data folder ([`PASSWORD_FILE`], 0600,
+//! the folder itself 0700). The Unix socket lives in the data folder too, so only the cluster's
+//! owner (and root) can reach it; it is how cairn sets the password.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,7 +20,23 @@ pub struct LocalPostgres {
     pub port: u16,
     bindir: PathBuf,
     as_postgres_user: bool,
+    password: String,
 }
+
+/// The file in the data folder that holds the `postgres` role's password.
+pub const PASSWORD_FILE: &str = "cairn.password";
+
+/// Who may connect how: the socket (in the 0700 data folder) as its owner, TCP only with the
+/// password. Written over `initdb`'s `trust` before every start, so a cluster made by an older
+/// cairn is closed too.
+const PG_HBA: &str = "\
+# Written by cairn (shared/src/localpg.rs) at every start.
+# The socket is in this 0700 folder: only the cluster's owner (and root) can reach it.
+local all all trust
+# TCP: anyone on the machine can reach 127.0.0.1, so the password (cairn.password) is needed.
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+";
 
 fn is_root() -> bool {
     Command::new("id")
@@ -83,19 +106,25 @@ impl LocalPostgres {
             port,
             bindir: bindir()?,
             as_postgres_user,
+            password: String::new(),
         };
         let d = data_dir.to_string_lossy().to_string();
         if as_postgres_user {
-            // The server's user must own its folder and be able to reach it.
+            // The server's user must own its folder and be able to reach it; the folders above
+            // are not ours to open up.
             let _ = Command::new("chown")
                 .args(["-R", "postgres:postgres", &d])
                 .status();
-            let mut p = data_dir.parent();
-            while let Some(dir) = p {
-                let _ = Command::new("chmod")
-                    .args(["o+x", &dir.to_string_lossy()])
-                    .status();
-                p = dir.parent();
+            let reachable = Command::new("runuser")
+                .args(["-u", "postgres", "--", "test", "-x", &d])
+                .status()
+                .is_ok_and(|s| s.success());
+            if !reachable {
+                bail!(
+                    "the postgres user cannot reach {d} (a folder above it is closed to other \
+                     users); run as a user other than root, use a folder postgres can reach, \
+                     or set DATABASE_URL"
+                );
             }
         }
         if !data_dir.join("PG_VERSION").exists() {
@@ -117,6 +146,13 @@ impl LocalPostgres {
                 bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
             }
         }
+        // Written as root when root, in a folder only its owner can list: postgres reads it.
+        std::fs::write(data_dir.join("pg_hba.conf"), PG_HBA).context("writing pg_hba.conf")?;
+        if as_postgres_user {
+            let _ = Command::new("chown")
+                .args(["postgres:postgres", &format!("{d}/pg_hba.conf")])
+                .status();
+        }
         let opts = format!(
             "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={d} -c max_connections=200 -c fsync=on -c synchronous_commit=on"
         );
@@ -133,12 +169,66 @@ impl LocalPostgres {
                 tail
             );
         }
+        let mut pg = pg;
+        pg.password = pg.ensure_password()?;
         Ok(pg)
     }
 
-    /// The URL of database `db` on this cluster.
+    /// The password of the `postgres` role: read from [`PASSWORD_FILE`], or made (created 0600),
+    /// set through the socket, and kept there on first start.
+    fn ensure_password(&self) -> anyhow::Result<String> {
+        let file = self.data_dir.join(PASSWORD_FILE);
+        if let Ok(p) = std::fs::read_to_string(&file) {
+            return Ok(p.trim().to_owned());
+        }
+        let password = crate::crypto::random_alphanumeric(32);
+        let sql = format!("alter role postgres password '{password}'");
+        let d = self.data_dir.to_string_lossy().to_string();
+        let port = self.port.to_string();
+        let exe = self.bindir.join("psql");
+        let mut cmd = if self.as_postgres_user {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        // The statement goes through stdin, never the command line other users can read.
+        let mut child = cmd
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", &d, "-p", &port])
+            .args(["-U", "postgres", "-d", "postgres", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .context("running psql")?;
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().context("psql stdin")?;
+            stdin.write_all(sql.as_bytes())?;
+        }
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!(
+                "setting the local PostgreSQL password failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        write_private(&file, password.as_bytes())?;
+        Ok(password)
+    }
+
+    /// The URL of database `db` on this cluster (with its password).
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+        format!("{}{db}", self.base_url())
+    }
+
+    /// The URL of the server, without a database name (ends with `/`).
+    pub fn base_url(&self) -> String {
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/",
+            self.password, self.port
+        )
     }
 
     /// Stops the server (fast shutdown), or at once when `immediate`.
@@ -218,6 +308,43 @@ impl LocalPostgres {
             .stderr(std::process::Stdio::null())
             .spawn();
     }
+}
+
+/// Writes `bytes` to a new file that is private (0600) from its creation, never readable by
+/// others in between; an existing file is replaced.
+pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let mut f = options
+            .open(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        // A file that existed keeps its mode through `open`: make it private before writing.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(bytes)?;
+    }
+    #[cfg(not(unix))]
+    {
+        let mut f = options
+            .open(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        f.write_all(bytes)?;
+    }
+    Ok(())
+}
+
+/// The password of the cluster in `data_dir`, once it has started (for a caller that finds the
+/// cluster running and did not start it).
+pub fn password_of(data_dir: &Path) -> anyhow::Result<String> {
+    let file = data_dir.join(PASSWORD_FILE);
+    Ok(std::fs::read_to_string(&file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .trim()
+        .to_owned())
 }
 
 /// A free TCP port on loopback.

@@ -510,6 +510,8 @@ async fn resolve_and_reopen_move_an_incident_out_of_the_listing_and_back() {
     user.login(&app, 42, "octocat").await.succeeded();
     let repo = checkout(Some("git@github.com:acme/checkout-api.git"));
     let id = incident_at_head(&app, &repo).await;
+    // Resolving and reopening need push access.
+    app.github.grant("octocat", "acme/checkout-api", "write");
 
     let resolved = user.cairn(&repo, &["resolve", &id], None).await;
     let open_after = user.cairn(&repo, &["incidents"], None).await;

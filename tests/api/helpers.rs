@@ -40,7 +40,7 @@ fn cluster() -> &'static Cluster {
                     let pg = shared::localpg::LocalPostgres::start(&dir, port)
                         .expect("start a throwaway PostgreSQL");
                     pg.stop_when_process_exits(std::process::id());
-                    (format!("postgres://postgres@127.0.0.1:{port}/"), Some(pg))
+                    (pg.base_url(), Some(pg))
                 }
             };
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -124,6 +124,23 @@ impl TestResponse {
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
+
+    /// Every `Set-Cookie` header of the answer.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The `name=value` a browser would send back for the first cookie set (for a `Cookie`
+    /// header).
+    pub fn cookie(&self) -> String {
+        let set = self.set_cookies();
+        let first = set.first().expect("a Set-Cookie header");
+        first.split(';').next().unwrap().trim().to_owned()
+    }
 }
 
 /// One running cairn with its own database and fake GitHub.
@@ -181,6 +198,7 @@ pub fn test_config(db_url: &str, github_url: &str, public_url: &str, o: &Options
         session_ttl: Duration::from_secs(3600),
         access_cache_ttl: Duration::from_secs(300),
         allowed_return_origins: vec!["http://localhost:5173".to_owned()],
+        editor_extension_ids: vec!["cairn.cairn".to_owned()],
     }
 }
 

@@ -440,6 +440,53 @@ async fn bad_query_parameters_are_422s_and_missing_sessions_401s() {
 }
 
 #[tokio::test]
+async fn a_nul_byte_in_a_query_parameter_or_a_cursor_is_the_ordinary_422() {
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/checkout-api").await;
+    use base64::Engine;
+    let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("1700000000000000|inc_\0");
+    let project_id = project["project_id"].as_str().unwrap();
+
+    let env = app
+        .get(
+            "/v1/incidents?repo=acme/checkout-api&environment=%00",
+            &session,
+        )
+        .await;
+    let cursor = app
+        .get(
+            &format!("/v1/incidents?repo=acme/checkout-api&cursor={forged}"),
+            &session,
+        )
+        .await;
+    let audit = app
+        .get(
+            &format!("/v1/projects/{project_id}/audit?before=%00"),
+            &session,
+        )
+        .await;
+    let login = app
+        .send(
+            "GET",
+            "/v1/auth/github/login?return_to=http%3A%2F%2Flocalhost%3A5173%2F%00",
+            &[],
+            "",
+        )
+        .await;
+
+    assert_eq!((env.status, env.code()), (422, "invalid_query_parameter"));
+    assert_eq!((cursor.status, cursor.code()), (422, "invalid_cursor"));
+    assert_eq!(
+        (audit.status, audit.code()),
+        (422, "invalid_query_parameter")
+    );
+    assert_eq!(
+        (login.status, login.code()),
+        (422, "invalid_query_parameter")
+    );
+}
+
+#[tokio::test]
 async fn access_removed_on_github_hides_the_repo_once_the_cache_expires() {
     let app = TestApp::spawn().await;
     let (_, project) = app.project("acme/checkout-api").await;

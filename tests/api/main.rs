@@ -1,6 +1,7 @@
 //! Integration tests: the real local server (every function's handler) over a real PostgreSQL,
 //! with a fake GitHub on loopback. One file per function.
 
+mod access;
 mod auth;
 mod cli;
 mod fake_git;
@@ -18,6 +19,7 @@ mod projects;
 mod retention;
 mod schema;
 mod schemathesis;
+mod scrubbing;
 mod security;
 mod sentry;
 mod serve;

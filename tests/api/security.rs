@@ -311,11 +311,12 @@ async fn secrets_never_reach_the_logs() {
         .unwrap()
         .1
         .into_owned();
+    let cookie = login.cookie();
     let cb = app
         .send(
             "GET",
             &format!("/v1/auth/github/callback?code=SECRET_OAUTH_CODE&state={state}"),
-            &[],
+            &[("cookie", &cookie)],
             "",
         )
         .await;
@@ -374,6 +375,7 @@ async fn secrets_never_reach_the_logs() {
         "SECRET_OAUTH_CODE",
         "gho_SECRET_BAD_TOKEN",
         state.as_str(),
+        cookie.split_once('=').unwrap().1,
         "test-client-secret",
     ] {
         assert!(

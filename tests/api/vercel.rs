@@ -1013,6 +1013,78 @@ async fn another_tenants_hook_cannot_name_the_commit_of_my_deployments() {
 }
 
 #[tokio::test]
+async fn another_tenants_claim_on_a_deployment_id_neither_blocks_nor_reveals_mine() {
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/web").await;
+    let project_id = project["project_id"].as_str().unwrap();
+    let key = project["ingest_key"].as_str().unwrap();
+    let victim = connect(&app, &session).await;
+    let mallory = app.sign_in(66, "mallory").await;
+    let evil = connect(&app, &mallory).await;
+    let claim = |event: &str, at: i64| {
+        delivery(
+            event,
+            "deployment.succeeded",
+            "dpl_Victim1",
+            github_meta("acme/web", &sha("evil")),
+            json!("production"),
+            at,
+        )
+    };
+
+    // Mallory's hook names the victim's deployment id first, then again after the real one.
+    let first_claim = deliver(&app, &evil, &claim("evt_evil_1", 0)).await;
+    let real = deliver(
+        &app,
+        &victim,
+        &delivery(
+            "evt_real_1",
+            "deployment.succeeded",
+            "dpl_Victim1",
+            github_meta("acme/web", &sha("real")),
+            json!("production"),
+            1,
+        ),
+    )
+    .await;
+    let second_claim = deliver(&app, &evil, &claim("evt_evil_2", 2)).await;
+    let ev = app
+        .ingest(
+            key,
+            &json!({"error_message": "boom", "deployment_id": "dpl_Victim1"}),
+        )
+        .await;
+
+    assert_eq!(real.status, 200, "{:?}", real.body);
+    assert_eq!(
+        (
+            real.body["status"].as_str(),
+            first_claim.body["status"].as_str()
+        ),
+        (Some("recorded"), Some("recorded"))
+    );
+    assert_eq!(real.body["project_id"], project_id, "{:?}", real.body);
+    assert_eq!(real.body["commit_sha"], sha("real"));
+    // Mallory learns nothing of the victim's row: her answers are those of an unknown id.
+    for r in [&first_claim, &second_claim] {
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.body["project_id"], Value::Null, "{:?}", r.body);
+        assert_eq!(r.body["commit_sha"], sha("evil"));
+        assert_eq!(r.body["reason"]["code"], "not_repo_admin");
+    }
+    assert_eq!(ev.status, 202);
+    let commit: Option<String> = sqlx::query_scalar("select commit_sha from incident_events")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        commit,
+        Some(sha("real")),
+        "the event runs the victim's commit"
+    );
+}
+
+#[tokio::test]
 async fn a_delivery_that_fails_midway_writes_nothing_and_is_processed_when_redelivered() {
     let app = TestApp::spawn().await;
     let (session, hook) = admin_with_hook(&app, 1, "octocat", "acme/web").await;

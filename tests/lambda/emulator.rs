@@ -344,6 +344,29 @@ pub fn spawn_function(
     emulator: &Emulator,
     env: &[(&str, &str)],
 ) -> tokio::process::Child {
+    function_command(binary, emulator, env)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {binary}: {e}"))
+}
+
+/// [`spawn_function`] with the function's stdout and stderr (its logs) piped to the test.
+pub fn spawn_function_logged(
+    binary: &str,
+    emulator: &Emulator,
+    env: &[(&str, &str)],
+) -> tokio::process::Child {
+    function_command(binary, emulator, env)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {binary}: {e}"))
+}
+
+fn function_command(
+    binary: &str,
+    emulator: &Emulator,
+    env: &[(&str, &str)],
+) -> tokio::process::Command {
     let name = std::path::Path::new(binary)
         .file_name()
         .unwrap()
@@ -368,6 +391,5 @@ pub fn spawn_function(
         .envs(env.iter().copied())
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
-    cmd.spawn()
-        .unwrap_or_else(|e| panic!("start {binary}: {e}"))
+    cmd
 }

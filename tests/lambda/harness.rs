@@ -42,7 +42,7 @@ fn cluster() -> &'static Cluster {
                     let pg = shared::localpg::LocalPostgres::start(&dir, port)
                         .expect("start a throwaway PostgreSQL");
                     pg.stop_when_process_exits(std::process::id());
-                    (format!("postgres://postgres@127.0.0.1:{port}/"), Some(pg))
+                    (pg.base_url(), Some(pg))
                 }
             };
             let template = format!("cairn_lambda_template_{}", std::process::id());

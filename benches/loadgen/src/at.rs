@@ -28,6 +28,8 @@ use sqlx::PgPool;
 /// Incidents in the world, and commits they were last seen at.
 pub const INCIDENTS: usize = 50;
 pub const SEEN_COMMITS: usize = 5;
+/// GitHub's id of `bench/at`.
+const REPO_ID: i64 = 4243;
 /// Lines each seen commit puts above every handler's `throw`.
 const SHIFT: usize = 2;
 
@@ -201,7 +203,7 @@ impl FakeGitHub {
         answers.insert(
             "/repos/bench/at".into(),
             Bytes::from(
-                json!({"id": 4242, "full_name": "bench/at", "private": true,
+                json!({"id": REPO_ID, "full_name": "bench/at", "name": "at", "owner": {"login": "bench"}, "private": true,
                        "permissions": {"admin": false, "maintain": false, "push": false, "triage": false, "pull": true}})
                 .to_string(),
             ),
@@ -262,9 +264,10 @@ impl Drop for FakeGitHub {
 /// query world's reader.
 pub async fn seed(pool: &PgPool, world: &World) -> anyhow::Result<()> {
     sqlx::query(
-        "insert into projects (project_id, owner_id, repo_owner, repo_name, repo_full_name)
-         select 'proj_bench_at', id, 'bench', 'at', 'bench/at' from users where github_id = 424242",
+        "insert into projects (project_id, owner_id, repo_owner, repo_name, repo_full_name, github_repo_id)
+         select 'proj_bench_at', id, 'bench', 'at', 'bench/at', $1 from users where github_id = 424242",
     )
+    .bind(REPO_ID)
     .execute(pool)
     .await?;
     for g in 0..INCIDENTS {
@@ -304,13 +307,15 @@ pub async fn seed(pool: &PgPool, world: &World) -> anyhow::Result<()> {
     fresh_access(pool).await
 }
 
-/// Marks the reader's access to `bench/at` as just checked.
+/// Marks the reader's access to `bench/at` as just checked (every session of the reader).
 pub async fn fresh_access(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::query(
-        "insert into repo_access (user_id, repo_full_name, permission, checked_at)
-         select id, 'bench/at', 'read', now() from users where github_id = 424242
-         on conflict (user_id, repo_full_name) do update set checked_at = now()",
+        "insert into repo_access (session_id, asked, github_repo_id, permission, checked_at)
+         select s.id, 'bench/at', $1, 'read', now()
+           from sessions s join users u on u.id = s.user_id where u.github_id = 424242
+         on conflict (session_id, asked) do update set checked_at = now()",
     )
+    .bind(REPO_ID)
     .execute(pool)
     .await?;
     Ok(())

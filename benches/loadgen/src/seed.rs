@@ -107,8 +107,8 @@ pub async fn query_world(
 ) -> anyhow::Result<(String, String)> {
     let owner = user(pool).await?;
     sqlx::query(
-        "insert into projects (project_id, owner_id, repo_owner, repo_name, repo_full_name)
-         values ('proj_bench_query', $1, 'bench', 'query', 'bench/query')",
+        "insert into projects (project_id, owner_id, repo_owner, repo_name, repo_full_name, github_repo_id)
+         values ('proj_bench_query', $1, 'bench', 'query', 'bench/query', 424242)",
     )
     .bind(owner)
     .execute(pool)
@@ -173,12 +173,14 @@ pub async fn query_world(
     Ok((token, payloads::commit(1000)))
 }
 
-/// Marks the reader's access to `bench/query` as just checked, so no GitHub call happens.
+/// Marks the reader's sessions' access to `bench/query` (repository 424242) as just checked, so
+/// no GitHub call happens.
 pub async fn fresh_access(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::query(
-        "insert into repo_access (user_id, repo_full_name, permission, checked_at)
-         select id, 'bench/query', 'read', now() from users where github_id = 424242
-         on conflict (user_id, repo_full_name) do update set checked_at = now()",
+        "insert into repo_access (session_id, asked, github_repo_id, permission, checked_at)
+         select s.id, 'bench/query', 424242, 'read', now()
+           from sessions s join users u on u.id = s.user_id where u.github_id = 424242
+         on conflict (session_id, asked) do update set checked_at = now()",
     )
     .execute(pool)
     .await?;

@@ -82,9 +82,10 @@ pub struct IncidentDetail {
     responses(
         (status = 200, description = "a page of incidents", body = incidents::Page),
         (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+        (status = 403, description = "the repo's organization requires SAML single sign-on and the caller's GitHub token is not authorized for it (`github_sso_required`)", body = shared::openapi::ErrorBody),
         (status = 404, description = "no such repo, or not readable by the caller", body = shared::openapi::ErrorBody),
         (status = 422, description = "a bad parameter", body = shared::openapi::ErrorBody),
-        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+        (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -102,9 +103,10 @@ async fn list(
     responses(
         (status = 200, description = "the incident and its recent events", body = IncidentDetail),
         (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+        (status = 403, description = "the repo's organization requires SAML single sign-on and the caller's GitHub token is not authorized for it (`github_sso_required`)", body = shared::openapi::ErrorBody),
         (status = 404, description = "no such incident, or not readable by the caller", body = shared::openapi::ErrorBody),
-        (status = 422, description = "a bad `at`", body = shared::openapi::ErrorBody),
-        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+        (status = 422, description = "a bad `at`, or a NUL byte in a parameter", body = shared::openapi::ErrorBody),
+        (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -125,7 +127,7 @@ async fn get(
     Ok(http::json(200, &detail))
 }
 
-/// `PATCH /v1/incidents/{incident_id}`: resolve or reopen.
+/// `PATCH /v1/incidents/{incident_id}`: resolve or reopen (push access on the repo).
 #[utoipa::path(patch, path = "/v1/incidents/{incident_id}", tag = "incidents", security(("session" = [])),
     params(("incident_id" = String, Path, description = "inc_…")),
     request_body = StatusBody,
@@ -133,9 +135,10 @@ async fn get(
         (status = 200, description = "the incident after the change", body = incidents::Incident),
         (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
         (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+        (status = 403, description = "the caller can read but not push to the repo (`not_repo_writer`), or the repo's organization requires SAML single sign-on (`github_sso_required`)", body = shared::openapi::ErrorBody),
         (status = 404, description = "no such incident, or not readable by the caller", body = shared::openapi::ErrorBody),
         (status = 422, description = "bad status", body = shared::openapi::ErrorBody),
-        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+        (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn patch(
     State(state): State<AppState>,
     caller: Caller,

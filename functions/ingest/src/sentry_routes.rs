@@ -78,28 +78,26 @@ async fn run(
     kind: &str,
 ) -> Result<Response, IngestError> {
     let sentry_id: i64 = sentry_id.parse().map_err(|_| IngestError::UnknownProject)?;
-    let body = sentry::decode_body(
-        http::extract::header(headers, "content-encoding"),
-        raw,
-        http::MAX_DECOMPRESSED_BYTES,
-    )?;
-    let (header_id, events, dsn_key) = if kind == "envelope" {
-        let (header, events) = sentry::events_from_envelope(&body)?;
-        let dsn_key = header
-            .dsn
-            .as_deref()
-            .and_then(sentry::key_from_dsn)
-            .map(|(k, _)| k);
-        (header.event_id, events, dsn_key)
-    } else {
-        let ev = sentry::event_from_store(&body)?;
-        (ev.event_id.clone(), vec![ev], None)
+    let encoding = http::extract::header(headers, "content-encoding");
+    // The key first: from the headers or the query, else (an envelope) from its header line,
+    // decoding only that line. Nothing else is decoded or parsed for a request without a good key.
+    let key = match request_key(headers, query) {
+        Some(key) => Some(key),
+        None if kind == "envelope" => sentry::key_from_envelope_header(encoding, raw)?,
+        None => None,
     };
-    let key = request_key(headers, query).or(dsn_key);
     let project = state.authenticate(key.as_deref()).await?;
     if project.sentry_id != sentry_id {
         return Err(IngestError::ProjectMismatch);
     }
+    let body = sentry::decode_body(encoding, raw, http::MAX_DECOMPRESSED_BYTES)?;
+    let (header_id, events) = if kind == "envelope" {
+        let (header, events) = sentry::events_from_envelope(&body)?;
+        (header.event_id, events)
+    } else {
+        let ev = sentry::event_from_store(&body)?;
+        (ev.event_id.clone(), vec![ev])
+    };
     if events.is_empty() {
         return Ok(http::json(200, &serde_json::json!({"id": header_id})));
     }

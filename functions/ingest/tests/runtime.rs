@@ -29,7 +29,7 @@ async fn project_with_key(db_url: &str) -> String {
     .unwrap();
     let mut tx = pool.begin().await.unwrap();
     let repo = shared::domain::RepoFullName::parse("acme/checkout-api").unwrap();
-    let (project_id, _) = shared::projects::insert_project(&mut tx, &repo, user_id, None)
+    let (project_id, _) = shared::projects::insert_project(&mut tx, &repo, 1, user_id, None)
         .await
         .unwrap();
     let key = shared::domain::IngestKey::generate();

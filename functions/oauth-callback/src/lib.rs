@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
 use serde::Deserialize;
 use shared::auth::{self, oauth, Auth, Caller, OAuth};
 use shared::config::Config;
-use shared::http::{self, Json, QueryMap, Response};
+use shared::http::{self, ClientIp, Json, QueryMap, Response};
 use shared::ApiError;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -58,43 +59,87 @@ pub struct MeUser {
     avatar_url: Option<String>,
 }
 
+/// Adds a `Set-Cookie` header to `resp`.
+fn with_cookie(mut resp: Response, cookie: &str) -> Result<Response, ApiError> {
+    let value = HeaderValue::from_str(cookie).map_err(|e| ApiError::Internal(e.into()))?;
+    resp.headers_mut().append(header::SET_COOKIE, value);
+    Ok(resp)
+}
+
 /// `GET /v1/auth/github/login`: redirect to GitHub's authorize page.
 #[utoipa::path(get, path = "/v1/auth/github/login", tag = "auth",
-    params(("return_to" = Option<String>, Query, description = "where to send the session token afterwards (allow-listed)")),
+    params(("return_to" = Option<String>, Query, description = "where to send the session token afterwards (allow-listed: cairn's origin, CAIRN_ALLOWED_RETURN_ORIGINS, vscode://<extension of CAIRN_EDITOR_EXTENSION_IDS>/…); it gets the token in its fragment")),
     responses(
-        (status = 302, description = "to GitHub, with a single-use state and PKCE S256"),
-        (status = 422, description = "return_to not allowed", body = shared::openapi::ErrorBody),
+        (status = 302, description = "to GitHub, with a single-use state and PKCE S256; sets the cookie that binds the sign-in to this browser (`__Host-cairn_oauth` over https)"),
+        (status = 422, description = "return_to not allowed, or a NUL byte in a parameter", body = shared::openapi::ErrorBody),
+        (status = 429, description = "too many sign-ins from this address this minute (Retry-After)", body = shared::openapi::ErrorBody),
         (status = 503, description = "GitHub sign-in not configured, or database unavailable", body = shared::openapi::ErrorBody)))]
-async fn login(State(s): State<AppState>, QueryMap(q): QueryMap) -> Result<Response, ApiError> {
-    let url = oauth::begin(&s, q.get("return_to").map(String::as_str)).await?;
-    http::redirect(&url)
+async fn login(
+    State(s): State<AppState>,
+    ClientIp(client): ClientIp,
+    QueryMap(q): QueryMap,
+) -> Result<Response, ApiError> {
+    let begun = oauth::begin(&s, q.get("return_to").map(String::as_str), client).await?;
+    with_cookie(
+        http::redirect(&begun.authorize_url)?,
+        &s.binding_cookie(&begun.browser_binding),
+    )
 }
 
 /// `GET /v1/auth/github/callback`: GitHub sends the browser back here.
 #[utoipa::path(get, path = "/v1/auth/github/callback", tag = "auth",
     params(("code" = Option<String>, Query), ("state" = Option<String>, Query), ("error" = Option<String>, Query)),
     responses(
-        (status = 200, description = "signed in", body = shared::auth::session::IssuedSession),
-        (status = 302, description = "signed in; the token goes to return_to"),
-        (status = 400, description = "bad, used or expired state; refused code", body = shared::openapi::ErrorBody),
+        (status = 200, description = "signed in (Cache-Control: no-store)", body = shared::auth::session::IssuedSession),
+        (status = 302, description = "signed in; the token goes to return_to, in its fragment (#session_token=…&expires_at=…)"),
+        (status = 400, description = "bad, used or expired state; a browser other than the one that started the sign-in; refused code", body = shared::openapi::ErrorBody),
+        (status = 422, description = "a NUL byte in a parameter", body = shared::openapi::ErrorBody),
         (status = 503, description = "GitHub unavailable or not configured", body = shared::openapi::ErrorBody)))]
-async fn callback(State(s): State<AppState>, QueryMap(q): QueryMap) -> Result<Response, ApiError> {
+async fn callback(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    QueryMap(q): QueryMap,
+) -> Result<Response, ApiError> {
+    let answer = finish_sign_in(&s, &headers, &q).await;
+    // Whatever happened, the binding cookie has served: the state is used up or was never good.
+    let resp = match answer {
+        Ok(r) => r,
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    };
+    with_cookie(resp, &s.clear_binding_cookie())
+}
+
+async fn finish_sign_in(
+    s: &OAuth,
+    headers: &HeaderMap,
+    q: &std::collections::HashMap<String, String>,
+) -> Result<Response, ApiError> {
     if let Some(err) = q.get("error") {
         // The user declined on GitHub, or GitHub refused the app.
         return Err(oauth::declined(err).into());
     }
     let code = q.get("code").map(String::as_str).unwrap_or_default();
     let state = q.get("state").map(String::as_str).unwrap_or_default();
-    let done = oauth::complete(&s, code, state).await?;
+    let binding = s.binding_from(headers);
+    let done = oauth::complete(s, code, state, binding.as_deref()).await?;
     match done.return_to {
         Some(rt) => {
+            // The token goes in the fragment: browsers never send it to a server or put it in a
+            // Referer, and servers do not log it.
             let mut url = url::Url::parse(&rt).map_err(|e| ApiError::Internal(e.into()))?;
-            url.query_pairs_mut()
+            let fragment = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("session_token", &done.session.session_token)
-                .append_pair("expires_at", &done.session.expires_at.to_rfc3339());
+                .append_pair("expires_at", &done.session.expires_at.to_rfc3339())
+                .finish();
+            url.set_fragment(Some(&fragment));
             http::redirect(url.as_str())
         }
-        None => Ok(http::json(200, &done.session)),
+        None => {
+            let mut resp = http::json(200, &done.session);
+            resp.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(resp)
+        }
     }
 }
 
@@ -105,13 +150,18 @@ async fn callback(State(s): State<AppState>, QueryMap(q): QueryMap) -> Result<Re
         (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
         (status = 401, description = "GitHub refused the token", body = shared::openapi::ErrorBody),
         (status = 422, description = "body has the wrong shape", body = shared::openapi::ErrorBody),
+        (status = 429, description = "too many token exchanges from this address this minute (Retry-After)", body = shared::openapi::ErrorBody),
         (status = 503, description = "GitHub or the database unavailable", body = shared::openapi::ErrorBody)))]
 async fn token(
     State(s): State<AppState>,
+    ClientIp(client): ClientIp,
     Json(body): Json<TokenBody>,
 ) -> Result<Response, ApiError> {
-    let session = oauth::exchange_github_token(&s.auth, &body.github_token).await?;
-    Ok(http::json(200, &session))
+    let session = oauth::exchange_github_token(&s.auth, &body.github_token, client).await?;
+    let mut resp = http::json(200, &session);
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
 }
 
 /// `DELETE /v1/auth/session`: sign out; the token stops working at once.

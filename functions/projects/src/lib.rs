@@ -45,7 +45,7 @@ pub fn state(config: &Config, auth: Auth) -> AppState {
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(get))
+        .routes(routes!(get, update))
         .routes(routes!(new_key))
         .routes(routes!(revoke))
         .routes(routes!(audit))
@@ -99,11 +99,11 @@ pub struct HookList {
     responses(
         (status = 201, description = "created; the key is shown this once", body = projects::NewKey),
         (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
-        (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+        (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo (`not_repo_admin`), or the repo's organization requires SAML single sign-on (`github_sso_required`)", body = shared::openapi::ErrorBody),
         (status = 404, description = "the repo does not exist or the caller cannot see it", body = shared::openapi::ErrorBody),
         (status = 409, description = "the repo already has a project", body = shared::openapi::ErrorBody),
         (status = 422, description = "bad repo or body shape", body = shared::openapi::ErrorBody),
-        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+        (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn create(
     State(s): State<AppState>,
     caller: Caller,
@@ -116,7 +116,7 @@ async fn create(
 
 /// `GET /v1/projects`: the projects whose repo the caller can read.
 #[utoipa::path(get, path = "/v1/projects", tag = "projects", security(("session" = [])),
-    responses((status = 200, description = "the projects", body = ProjectList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+    responses((status = 200, description = "the projects", body = ProjectList), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn list(State(s): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let list = projects::list(&s.auth, &s.public_url, &caller).await?;
     Ok(http::json(200, &ProjectList { projects: list }))
@@ -124,7 +124,7 @@ async fn list(State(s): State<AppState>, caller: Caller) -> Result<Response, Api
 
 /// `GET /v1/projects/{project_id}`.
 #[utoipa::path(get, path = "/v1/projects/{project_id}", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
-    responses((status = 200, description = "the project and its keys", body = projects::ProjectInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+    responses((status = 200, description = "the project and its keys", body = projects::ProjectInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the repo's organization requires SAML single sign-on and the caller's GitHub token is not authorized for it (`github_sso_required`)", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn get(
     State(s): State<AppState>,
     caller: Caller,
@@ -134,9 +134,29 @@ async fn get(
     Ok(http::json(200, &one))
 }
 
+/// `PATCH /v1/projects/{project_id}`: change the project's settings (admins only).
+#[utoipa::path(patch, path = "/v1/projects/{project_id}", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
+    request_body = projects::Settings,
+    responses((status = 200, description = "the project as it now is", body = projects::ProjectInfo),
+              (status = 400, description = "body is not JSON", body = shared::openapi::ErrorBody),
+              (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
+              (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+              (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody),
+              (status = 422, description = "body has the wrong shape", body = shared::openapi::ErrorBody),
+              (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+async fn update(
+    State(s): State<AppState>,
+    caller: Caller,
+    Param(id): Param<String>,
+    Json(settings): Json<projects::Settings>,
+) -> Result<Response, ApiError> {
+    let one = projects::update(&s.auth, &s.public_url, &caller, &id, &settings).await?;
+    Ok(http::json(200, &one))
+}
+
 /// `POST /v1/projects/{project_id}/keys`: another ingest key (for rotation).
 #[utoipa::path(post, path = "/v1/projects/{project_id}/keys", tag = "projects", security(("session" = [])), params(("project_id" = String, Path, description = "proj_…")),
-    responses((status = 201, description = "the new key, shown this once", body = projects::NewKey), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+    responses((status = 201, description = "the new key, shown this once", body = projects::NewKey), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo (`not_repo_admin`), or the repo's organization requires SAML single sign-on (`github_sso_required`)", body = shared::openapi::ErrorBody), (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn new_key(
     State(s): State<AppState>,
     caller: Caller,
@@ -149,8 +169,8 @@ async fn new_key(
 /// `DELETE /v1/projects/{project_id}/keys/{key_id}`: revoke; the key stops working at once.
 #[utoipa::path(delete, path = "/v1/projects/{project_id}/keys/{key_id}", tag = "projects", security(("session" = [])),
     params(("project_id" = String, Path, description = "proj_…"), ("key_id" = String, Path, description = "key_…")),
-    responses((status = 200, description = "the revoked key", body = projects::KeyInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
-              (status = 404, description = "no such project or key, or not visible", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+    responses((status = 200, description = "the revoked key", body = projects::KeyInfo), (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody), (status = 403, description = "the caller can read but not administer the repo (`not_repo_admin`), or the repo's organization requires SAML single sign-on (`github_sso_required`)", body = shared::openapi::ErrorBody),
+              (status = 404, description = "no such project or key, or not visible", body = shared::openapi::ErrorBody), (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn revoke(
     State(s): State<AppState>,
     caller: Caller,
@@ -230,10 +250,10 @@ async fn vercel_delivery(
     responses(
         (status = 200, description = "audit entries", body = AuditPage),
         (status = 401, description = "missing or invalid session", body = shared::openapi::ErrorBody),
-        (status = 403, description = "the caller can read but not administer the repo", body = shared::openapi::ErrorBody),
+        (status = 403, description = "the caller can read but not administer the repo (`not_repo_admin`), or the repo's organization requires SAML single sign-on (`github_sso_required`)", body = shared::openapi::ErrorBody),
         (status = 404, description = "no such project, or not visible to the caller", body = shared::openapi::ErrorBody),
         (status = 422, description = "a bad parameter", body = shared::openapi::ErrorBody),
-        (status = 503, description = "database or GitHub unavailable", body = shared::openapi::ErrorBody)))]
+        (status = 503, description = "database or GitHub unavailable, or GitHub's rate limit for the caller's token used up (`github_rate_limited`)", body = shared::openapi::ErrorBody)))]
 async fn audit(
     State(s): State<AppState>,
     caller: Caller,

@@ -23,6 +23,14 @@ pub enum AuthError {
     /// GitHub could not be reached or answered with an error.
     #[error("GitHub could not be reached, retry later")]
     GitHubUnavailable(#[source] anyhow::Error),
+    /// GitHub's rate limit for the user's token is used up: no answer, so nothing is known or
+    /// cached about their access.
+    #[error("GitHub's rate limit for your token is exhausted, retry later")]
+    GitHubRateLimited,
+    /// The repo's organization enforces SAML single sign-on and the user's GitHub token is not
+    /// authorized for it (not cached: authorizing it on GitHub takes effect at once).
+    #[error("the repo's organization requires SAML single sign-on: authorize your GitHub token for it on GitHub, then retry")]
+    SsoRequired,
     /// GitHub refused the authorization code of the callback.
     #[error("GitHub refused the authorization code")]
     CodeRefused(#[source] GitHubError),
@@ -38,12 +46,22 @@ pub enum AuthError {
     /// The sign-in asked to send its token to an address that is not allowed.
     #[error("return_to is not an allowed address")]
     ReturnToNotAllowed,
+    /// The callback came from a browser that did not start the sign-in (its binding cookie is
+    /// missing or another one); the state is used up all the same.
+    #[error("the sign-in must finish in the browser that started it; start again")]
+    OtherBrowser,
+    /// Too many sign-in requests from this client address this minute.
+    #[error("too many sign-in attempts, retry later")]
+    SignInRateLimited { retry_after: u64 },
     /// The caller has no access to the repo of this object (answered as if it did not exist).
     #[error("{0} not found")]
     NoAccess(&'static str),
     /// The caller can read the repo but the action needs admin rights.
     #[error("you need admin rights on this repo on GitHub")]
     NotRepoAdmin,
+    /// The caller can read the repo but the action (resolving, reopening) needs push access.
+    #[error("you need write (push) access to this repo on GitHub")]
+    NotRepoWriter,
     /// A URL cairn builds (GitHub's authorize URL, the `return_to` redirect) does not parse.
     #[error("a sign-in URL could not be built")]
     BadUrl(#[from] url::ParseError),
@@ -58,6 +76,8 @@ impl From<GitHubError> for AuthError {
             GitHubError::NotConfigured => Self::GitHubNotConfigured,
             GitHubError::BadCode(_) => Self::CodeRefused(e),
             GitHubError::Unauthorized => Self::GitHubTokenRefused,
+            GitHubError::RateLimited => Self::GitHubRateLimited,
+            GitHubError::SsoRequired => Self::SsoRequired,
             GitHubError::Unavailable(src) => Self::GitHubUnavailable(src),
         }
     }
@@ -88,7 +108,16 @@ mod tests {
             (AuthError::AccessDenied, 400, "oauth_access_denied"),
             (AuthError::NotAuthorized, 400, "oauth_error"),
             (AuthError::NotRepoAdmin, 403, "not_repo_admin"),
+            (AuthError::NotRepoWriter, 403, "not_repo_writer"),
+            (AuthError::SsoRequired, 403, "github_sso_required"),
+            (AuthError::GitHubRateLimited, 503, "github_rate_limited"),
             (AuthError::ReturnToNotAllowed, 422, "return_to_not_allowed"),
+            (AuthError::OtherBrowser, 400, "oauth_browser_mismatch"),
+            (
+                AuthError::SignInRateLimited { retry_after: 7 },
+                429,
+                "rate_limited",
+            ),
             (AuthError::GitHubNotConfigured, 503, "github_not_configured"),
             (
                 AuthError::GitHubUnavailable(anyhow::anyhow!("down")),

@@ -1,11 +1,13 @@
-//! Who is calling: cairn sessions for users, repo access checked on GitHub and cached. Everything
-//! here works from an [`Auth`], built once per instance; any router state that lends one
-//! ([`AuthState`]) can take the signed-in [`Caller`] as an extractor.
+//! Who is calling: cairn sessions for users, repo access checked on GitHub with each session's
+//! own token and cached per session. Everything here works from an [`Auth`], built once per
+//! instance; any router state that lends one ([`AuthState`]) can take the signed-in [`Caller`]
+//! as an extractor.
 
 pub mod access;
 mod error;
 pub mod oauth;
 pub mod session;
+pub mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +18,7 @@ use crate::config::{Config, SecretKey};
 use crate::crypto;
 use crate::github::{GitHub, OctocrabGitHub};
 
-pub use access::{require_permission, RepoAccess};
+pub use access::{require, Grant};
 pub use error::AuthError;
 pub use oauth::OAuth;
 pub use session::{authenticate, Caller};

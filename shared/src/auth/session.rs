@@ -134,11 +134,6 @@ pub async fn issue(
         .bind(expires_at)
         .execute(&mut *tx)
         .await?;
-    // A new sign-in may carry new rights: forget cached permissions.
-    sqlx::query("delete from repo_access where user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     tracing::info!(user.id = user_id, "session issued");
     Ok(IssuedSession {

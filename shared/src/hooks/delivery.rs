@@ -159,8 +159,7 @@ const UPSERT_SQL: &str = r#"
 insert into deployments (deployment_id, project_id, hook_id, commit_sha, commit_ref, target, url, state, state_rank,
                          event_at, name, vercel_project_id, team_id, repo_full_name, github_repo_id)
 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-on conflict (deployment_id) do update set
-    hook_id = coalesce(deployments.hook_id, excluded.hook_id),
+on conflict (hook_id, deployment_id) do update set
     project_id = coalesce(deployments.project_id, excluded.project_id),
     commit_sha = coalesce(deployments.commit_sha, excluded.commit_sha),
     commit_ref = coalesce(deployments.commit_ref, excluded.commit_ref),
@@ -179,18 +178,17 @@ on conflict (deployment_id) do update set
     event_at = case when (excluded.state_rank, excluded.event_at) > (deployments.state_rank, coalesce(deployments.event_at, '-infinity'))
                     then excluded.event_at else deployments.event_at end,
     updated_at = now()
- where deployments.hook_id is null or deployments.hook_id = excluded.hook_id
 returning state, project_id, commit_sha
 "#;
 
-/// Upserts the deployment row; `None` when another hook reported this deployment first.
+/// Upserts this hook's row of the deployment: `(state, project_id, commit_sha)` as they now are.
 async fn upsert(
     conn: &mut PgConnection,
     hook: &Hook,
     d: &Delivery,
     dep: &DeploymentEvent,
     project_id: Option<&str>,
-) -> Result<Option<(String, Option<String>, Option<String>)>, sqlx::Error> {
+) -> Result<(String, Option<String>, Option<String>), sqlx::Error> {
     let git = dep.git.as_ref();
     let event_at: DateTime<Utc> = d.created_at;
     let row = sqlx::query(UPSERT_SQL)
@@ -212,16 +210,13 @@ async fn upsert(
         .bind(&d.team_id)
         .bind(git.map(|g| g.repo.key()))
         .bind(git.and_then(|g| g.repo_id.clone()))
-        .fetch_optional(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
-    Ok(row.map(|r| (r.get("state"), r.get("project_id"), r.get("commit_sha"))))
-}
-
-fn another_hook() -> Reason {
-    Reason::new(
-        "deployment_owned_by_another_hook",
-        "another hook reported this deployment first; only that hook updates it",
-    )
+    Ok((
+        row.get("state"),
+        row.get("project_id"),
+        row.get("commit_sha"),
+    ))
 }
 
 /// Applies a deployment event.
@@ -231,22 +226,16 @@ async fn deployment(
     d: &Delivery,
     dep: &DeploymentEvent,
 ) -> Result<Receipt, HooksError> {
-    let known = sqlx::query("select project_id, hook_id from deployments where deployment_id = $1")
-        .bind(&dep.id)
-        .fetch_optional(auth.pool())
-        .await?
-        .map(|r| {
-            (
-                r.get::<Option<String>, _>("project_id"),
-                r.get::<Option<String>, _>("hook_id"),
-            )
-        });
-    if let Some((_, Some(owner))) = &known {
-        if *owner != hook.hook_id {
-            return ignore(auth, hook, d, Some(another_hook())).await;
-        }
-    }
-    let linked = known.as_ref().and_then(|(p, _)| p.clone());
+    // Only this hook's own row: a deployment is keyed by (hook, id), so what another tenant's
+    // hook reported under the same id neither blocks this one nor shows through.
+    let linked: Option<String> = sqlx::query_scalar(
+        "select project_id from deployments where hook_id = $1 and deployment_id = $2",
+    )
+    .bind(&hook.hook_id)
+    .bind(&dep.id)
+    .fetch_optional(auth.pool())
+    .await?
+    .flatten();
     // The GitHub check happens before the transaction: no transaction waits on GitHub.
     let plan = match (&linked, &dep.git) {
         (Some(p), _) => Plan::Use(p.clone()),
@@ -274,13 +263,8 @@ async fn deployment(
         }
         Plan::Unlinked(r) => (None, false, Some(r)),
     };
-    let Some((state, project_id, commit_sha)) =
-        upsert(&mut tx, hook, d, dep, project_id.as_deref()).await?
-    else {
-        // Another hook inserted this deployment since we looked; keep what it wrote.
-        drop(tx);
-        return ignore(auth, hook, d, Some(another_hook())).await;
-    };
+    let (state, project_id, commit_sha) =
+        upsert(&mut tx, hook, d, dep, project_id.as_deref()).await?;
     if let (Some(p), Some(v)) = (&project_id, &dep.vercel_project_id) {
         sqlx::query("update projects set vercel_project_id = $2 where project_id = $1 and vercel_project_id is null")
             .bind(p)

@@ -55,20 +55,57 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Json<T> 
     }
 }
 
-/// Query parameters, decoded; the first value of a repeated name wins.
+/// Query parameters, decoded; the first value of a repeated name wins. A NUL byte anywhere
+/// (`%00`) is `422 invalid_query_parameter`: no parameter cairn reads may hold one, and
+/// PostgreSQL text cannot.
 pub struct QueryMap(pub HashMap<String, String>);
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
-    type Rejection = std::convert::Infallible;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let mut out = HashMap::new();
         if let Some(q) = parts.uri.query() {
             for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
+                if k.contains('\0') || v.contains('\0') {
+                    return Err(ApiError::unprocessable(
+                        "invalid_query_parameter",
+                        "a query parameter holds a NUL byte",
+                    ));
+                }
                 out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
             }
         }
         Ok(Self(out))
+    }
+}
+
+/// The address a connection came from, put in the request's extensions by a server that
+/// accepts connections itself (`cairn serve`).
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+/// The client's address, when known: the peer of the connection under `cairn serve`
+/// ([`PeerAddr`]); on Lambda, the last `X-Forwarded-For` entry, which API Gateway appends (the
+/// address that connected to it; entries before it are whatever the client sent).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(PeerAddr(addr)) = parts.extensions.get::<PeerAddr>() {
+            return Ok(Self(Some(addr.ip())));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .next_back()
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        Ok(Self(forwarded))
     }
 }
 

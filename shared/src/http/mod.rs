@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::ApiError;
 
 pub use edge::{finish, health};
-pub use extract::{Json, Param, QueryMap, RawBody};
+pub use extract::{ClientIp, Json, Param, PeerAddr, QueryMap, RawBody};
 
 /// What every handler answers with.
 pub type Response = axum::response::Response;

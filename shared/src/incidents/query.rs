@@ -71,8 +71,28 @@ pub(super) fn encode_cursor(ts: DateTime<Utc>, id: &str) -> String {
 fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, String)> {
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
     let (ts, id) = raw.split_once('|')?;
+    // An incident id is `inc_` and hex: anything else (a NUL byte PostgreSQL cannot take) is not
+    // a cursor cairn gave.
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return None;
+    }
     Some((
         DateTime::from_timestamp_micros(ts.parse().ok()?)?,
         id.to_owned(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_a_forged_one_is_refused() {
+        let ts = DateTime::from_timestamp_micros(1_700_000_000_000_000).unwrap();
+        let c = encode_cursor(ts, "inc_0123abcd");
+        assert_eq!(decode_cursor(&c), Some((ts, "inc_0123abcd".to_owned())));
+        assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("1|inc_\0")), None);
+        assert_eq!(decode_cursor(&URL_SAFE_NO_PAD.encode("1|")), None);
+    }
 }

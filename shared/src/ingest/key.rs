@@ -23,6 +23,8 @@ pub struct KeyedProject {
     pub project_id: String,
     pub repo_name: String,
     pub sentry_id: i64,
+    /// The project keeps end users' IP addresses in stored events (it opted in).
+    pub store_ip_addresses: bool,
 }
 
 /// How long an instance trusts what a key maps to without asking the database.
@@ -69,7 +71,7 @@ pub async fn authenticate_key(
         return Ok(project);
     }
     let row = sqlx::query(
-        "select k.key_id, k.key_hash, k.project_id, p.repo_name, p.sentry_id
+        "select k.key_id, k.key_hash, k.project_id, p.repo_name, p.sentry_id, p.store_ip_addresses
            from ingest_keys k join projects p on p.project_id = k.project_id
           where k.key_hash = $1 and k.revoked_at is null and p.deleted_at is null",
     )
@@ -85,6 +87,7 @@ pub async fn authenticate_key(
         project_id: row.get("project_id"),
         repo_name: row.get("repo_name"),
         sentry_id: row.get("sentry_id"),
+        store_ip_addresses: row.get("store_ip_addresses"),
     };
     cache.put(hash, project.clone());
     Ok(project)

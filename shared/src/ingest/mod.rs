@@ -38,6 +38,8 @@ pub struct Ingest {
     folds: fold::FoldPacer,
     /// Source maps parsed for minified frames (see `sourcemaps::frames::resolve_event`).
     maps: MapCache,
+    /// The keyed hash of end users (see [`crate::scrub::UserHasher`]).
+    users: crate::scrub::UserHasher,
 }
 
 /// Memory for parsed source maps per instance: a quarter of the ingest function's 256 MB.
@@ -61,6 +63,7 @@ impl Ingest {
             keys: KeyCache::default(),
             folds: fold::FoldPacer::default(),
             maps: MapCache::new(MAP_CACHE_BYTES),
+            users: crate::scrub::UserHasher::new(&config.secret_key),
             pool,
         }
     }
@@ -123,7 +126,8 @@ async fn resolve(
     if let Some(dep) = ev.deployment_id.as_deref() {
         // Only a deployment linked to this project: another tenant's hook cannot name commits here.
         let row = sqlx::query(
-            "select commit_sha, target from deployments where deployment_id = $1 and project_id = $2",
+            "select commit_sha, target from deployments where deployment_id = $1 and project_id = $2
+              order by updated_at desc limit 1",
         )
         .bind(dep)
         .bind(&project.project_id)
@@ -168,6 +172,14 @@ pub async fn ingest(
         .limiter
         .admit(pool, &project.project_id, events.len())
         .await?;
+    let privacy = prepare::Privacy {
+        users: &state.users,
+        ips: if project.store_ip_addresses {
+            crate::scrub::Ips::Keep
+        } else {
+            crate::scrub::Ips::Remove
+        },
+    };
     let mut prepared = Vec::with_capacity(events.len());
     for mut ev in events {
         let id = prepare::event_id(ev.event_id.as_deref()).ok_or(IngestError::InvalidEventId)?;
@@ -185,6 +197,7 @@ pub async fn ingest(
             &project.repo_name,
             &project.project_id,
             id,
+            &privacy,
         ));
     }
     if prepared.is_empty() {

@@ -142,6 +142,13 @@ fn to_out(frame: &Frame, repo_name: &str, platform: Option<&str>) -> OutFrame {
     }
 }
 
+/// What stays private in a stored event: the key of the end-user hash, and whether the
+/// project keeps IP addresses.
+pub struct Privacy<'a> {
+    pub users: &'a crate::scrub::UserHasher,
+    pub ips: crate::scrub::Ips,
+}
+
 /// Prepares `ev` for the project whose repo is named `repo_name`. `event_id` must already be
 /// valid (see [`event_id`]).
 pub fn prepare(
@@ -149,6 +156,7 @@ pub fn prepare(
     repo_name: &str,
     project_id: &str,
     event_id: String,
+    privacy: &Privacy<'_>,
 ) -> Prepared {
     let mut error_type = ev.error_type.take();
     let mut frames_in = std::mem::take(&mut ev.frames);
@@ -197,7 +205,7 @@ pub fn prepare(
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty())
-        .map(|u| crate::crypto::sha256(format!("{project_id}:{u}").as_bytes()));
+        .map(|u| privacy.users.hash(project_id, u));
     let mut metadata = match std::mem::take(&mut ev.metadata) {
         serde_json::Value::Object(m) => serde_json::Value::Object(m),
         _ => serde_json::json!({}),
@@ -210,14 +218,8 @@ pub fn prepare(
         Ok(raw) if raw.get().len() <= 64 * 1024 => raw,
         _ => raw_json(r#"{"truncated":true}"#),
     };
-    let payload = match std::mem::take(&mut ev.payload) {
-        // Storable as it is (see `Payload::Text`): not parsed or validated again.
-        crate::event::Payload::Text(text) => text,
-        crate::event::Payload::Parsed(mut payload) => {
-            clean_json(&mut payload);
-            serde_json::to_string(&payload).unwrap_or_else(|_| "{}".to_owned())
-        }
-    };
+    // Scrubbed and capped; a text with nothing to scrub is stored as it is, not parsed again.
+    let payload = crate::scrub::stored_payload(std::mem::take(&mut ev.payload), privacy.ips);
     Prepared {
         event_id,
         fingerprint: fp,
@@ -281,7 +283,7 @@ mod tests {
             ],
             ..Default::default()
         };
-        let p = prepare(ev, "checkout-api", "proj_x", "e1".into());
+        let p = prepare(ev, "checkout-api", "proj_x", "e1".into(), &test_privacy());
         let paths: Vec<_> = p.frames.iter().map(|f| f.file_path.as_deref()).collect();
         assert_eq!(paths, [Some("src/y.js"), Some("srv/x.py")]);
     }
@@ -311,10 +313,19 @@ mod tests {
             ],
             ..Default::default()
         };
-        let p = prepare(ev, "checkout-api", "proj_x", "e1".into());
+        let p = prepare(ev, "checkout-api", "proj_x", "e1".into(), &test_privacy());
         let top = p.top.unwrap();
         assert_eq!(top.file_path.as_deref(), Some("app/payments.py"));
         assert_eq!(top.line_number, Some(2));
         assert!(!p.frames[0].in_app);
+    }
+
+    fn test_privacy() -> Privacy<'static> {
+        static USERS: std::sync::OnceLock<crate::scrub::UserHasher> = std::sync::OnceLock::new();
+        Privacy {
+            users: USERS
+                .get_or_init(|| crate::scrub::UserHasher::new(&crate::config::SecretKey([0; 32]))),
+            ips: crate::scrub::Ips::Remove,
+        }
     }
 }

@@ -39,6 +39,34 @@ pub fn key_from_query(query: &str) -> Option<String> {
         .find_map(|(_, value)| non_empty_key(value.trim()))
 }
 
+/// The most of an envelope decoded to find its header's `dsn` before the key is known to be
+/// good: a header is a few hundred bytes of JSON.
+pub const ENVELOPE_HEADER_MAX: usize = 16 * 1024;
+
+/// The key of the `dsn` in an envelope's header line, reading only that line (at most
+/// [`ENVELOPE_HEADER_MAX`] decoded bytes): how an envelope that carries its key in its header is
+/// authenticated before the rest of it is decoded or parsed. `None` when the line holds no DSN
+/// (or is not JSON: the full parse after authentication says what is wrong).
+pub fn key_from_envelope_header(
+    content_encoding: Option<&str>,
+    raw: &[u8],
+) -> Result<Option<String>, super::SentryError> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        dsn: Option<String>,
+    }
+    let Some(line) =
+        super::decompress::decode_first_line(content_encoding, raw, ENVELOPE_HEADER_MAX)?
+    else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice::<Header>(line.trim_ascii())
+        .ok()
+        .and_then(|h| h.dsn)
+        .and_then(|dsn| key_from_dsn(&dsn))
+        .map(|(key, _)| key))
+}
+
 /// The public key and project id of a DSN `http(s)://<key>[:<secret>]@<host>[/path]/<project id>`.
 ///
 /// The key is the percent-decoded user name; the project id is the last non-empty path segment

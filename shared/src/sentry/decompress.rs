@@ -22,6 +22,74 @@ pub fn decode_body(
     body: &[u8],
     max_out: usize,
 ) -> Result<Vec<u8>, SentryError> {
+    let encodings = encodings(content_encoding)?;
+    if body.len() > max_out && encodings.is_empty() {
+        return Err(SentryError::PayloadTooLarge { limit: max_out });
+    }
+    let mut data = body.to_vec();
+    for encoding in encodings.iter().rev() {
+        if data.is_empty() {
+            // Nothing was sent: let the format parser say "empty body".
+            break;
+        }
+        data = encoding.decode(&data, max_out)?;
+    }
+    Ok(data)
+}
+
+/// The first line of `body` once decoded (without its `\n`), reading at most `max_line` decoded
+/// bytes, whatever follows: an envelope's header, read before its key is known to be good, so
+/// an unauthenticated request costs at most that much decoding. `None` when the data is corrupt
+/// or no line ends within `max_line` bytes; an unknown encoding is
+/// [`SentryError::UnsupportedEncoding`] as in [`decode_body`].
+pub fn decode_first_line(
+    content_encoding: Option<&str>,
+    body: &[u8],
+    max_line: usize,
+) -> Result<Option<Vec<u8>>, SentryError> {
+    let encodings = encodings(content_encoding)?;
+    // The stages as a chain of streaming readers, so only what the line needs is decoded.
+    let mut reader: Box<dyn Read + '_> = Box::new(body);
+    for encoding in encodings.iter().rev() {
+        reader = match encoding {
+            Encoding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(reader)),
+            Encoding::Deflate => {
+                let mut buffered = std::io::BufReader::new(reader);
+                let zlib = std::io::BufRead::fill_buf(&mut buffered).is_ok_and(looks_like_zlib);
+                if zlib {
+                    Box::new(flate2::read::ZlibDecoder::new(buffered))
+                } else {
+                    Box::new(flate2::read::DeflateDecoder::new(buffered))
+                }
+            }
+            Encoding::Brotli => Box::new(brotli_decompressor::Decompressor::new(reader, 4096)),
+        };
+    }
+    let limit = u64::try_from(max_line)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let mut line = Vec::new();
+    let read = std::io::BufRead::read_until(
+        &mut std::io::BufReader::new(reader.take(limit)),
+        b'\n',
+        &mut line,
+    );
+    if read.is_err() {
+        return Ok(None);
+    }
+    match line.pop() {
+        Some(b'\n') => Ok(Some(line)),
+        // The whole body is one line (an envelope of only a header).
+        Some(last) if line.len() < max_line => {
+            line.push(last);
+            Ok(Some(line))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The stages of a `Content-Encoding` header value, outermost last.
+fn encodings(content_encoding: Option<&str>) -> Result<Vec<Encoding>, SentryError> {
     let mut encodings = Vec::new();
     for token in content_encoding.unwrap_or("").split(',') {
         let token = token.trim().to_ascii_lowercase();
@@ -38,18 +106,7 @@ pub fn decode_body(
             "more than {MAX_STACKED} stacked encodings"
         )));
     }
-    if body.len() > max_out && encodings.is_empty() {
-        return Err(SentryError::PayloadTooLarge { limit: max_out });
-    }
-    let mut data = body.to_vec();
-    for encoding in encodings.iter().rev() {
-        if data.is_empty() {
-            // Nothing was sent: let the format parser say "empty body".
-            break;
-        }
-        data = encoding.decode(&data, max_out)?;
-    }
-    Ok(data)
+    Ok(encodings)
 }
 
 /// One content coding.

@@ -291,3 +291,36 @@ fn legacy_store_bodies() {
         Err("invalid_json")
     );
 }
+
+#[test]
+fn the_first_line_is_decoded_alone_whatever_follows() {
+    let mut body = b"{\"dsn\":\"http://k@h/1\"}\n".to_vec();
+    body.extend(vec![b' '; 16 * 1024 * 1024]);
+    let header = b"{\"dsn\":\"http://k@h/1\"}".to_vec();
+    let started = Instant::now();
+
+    for (encoding, data) in [
+        (Some("gzip"), gzip(&body)),
+        (Some("deflate"), zlib(&body)),
+        (Some("deflate"), raw_deflate(&body)),
+        (Some("gzip, gzip"), gzip(&gzip(&body))),
+    ] {
+        assert_eq!(
+            decode_first_line(encoding, &data, 1024).unwrap(),
+            Some(header.clone()),
+            "{encoding:?}"
+        );
+    }
+    // 16 MiB behind the line were never decoded.
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        decode_first_line(None, b"{}", 1024).unwrap(),
+        Some(b"{}".to_vec())
+    );
+    assert_eq!(decode_first_line(None, &[b'x'; 2048], 1024).unwrap(), None);
+    assert_eq!(
+        decode_first_line(Some("gzip"), b"not gzip", 1024).unwrap(),
+        None
+    );
+    assert!(decode_first_line(Some("zstd"), b"", 1024).is_err());
+}

@@ -21,7 +21,7 @@ mod json;
 mod payload;
 mod view;
 
-pub use auth::{key_from_auth_header, key_from_dsn, key_from_query};
+pub use auth::{key_from_auth_header, key_from_dsn, key_from_envelope_header, key_from_query};
 pub use decompress::decode_body;
 pub use envelope::{parse_envelope, Envelope, EnvelopeHeader, Item, SdkInfo};
 pub use event::{event_from_json, NO_MESSAGE};

@@ -19,7 +19,7 @@ use crate::event::Payload;
 /// How cairn ingest keys start.
 const KEY_PREFIX: &str = "cairn_ik_";
 /// Largest trimmed payload, in bytes of JSON.
-pub(super) const PAYLOAD_MAX: usize = 256 * 1024;
+pub(super) const PAYLOAD_MAX: usize = crate::scrub::PAYLOAD_MAX;
 /// Breadcrumbs kept (the newest).
 const BREADCRUMBS_KEPT: usize = 20;
 /// Top-level sections dropped, in order, while the payload is too large.

@@ -188,3 +188,102 @@ async fn a_browser_sdk_can_read_the_answer_from_the_apps_origin() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_bad_key_is_refused_before_the_body_is_decoded_or_parsed() {
+    use super::wire::gzip;
+    let app = TestApp::spawn().await;
+    let p = SentryProject::create(&app, REPO).await;
+    let wrong_key = format!("cairn_ik_{}", "x".repeat(32));
+    let wrong_auth = format!("Sentry sentry_key={wrong_key}");
+    // ~400 KB of gzip that breaks half way: decoding it would be 400 invalid_compression.
+    let mut seed = 0x2545_f491_u32;
+    let noise: Vec<u8> = (0..400_000)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as u8
+        })
+        .collect();
+    let mut corrupt = gzip(&noise);
+    let half = corrupt.len() / 2;
+    corrupt[half..half + 64].fill(0xff);
+    // 9 MiB of one byte in a few KiB: decoding it would be 413 payload_too_large.
+    let bomb = gzip(&vec![b' '; 9 * 1024 * 1024]);
+    // An envelope whose key is only in its header's DSN, followed by the same bomb.
+    let dsn_then_bomb = |key: &str| {
+        let mut body = format!(
+            "{}\n",
+            json!({"dsn": format!("http://{key}@127.0.0.1/{}", p.sentry_id)})
+        )
+        .into_bytes();
+        body.extend(vec![b' '; 9 * 1024 * 1024]);
+        gzip(&body)
+    };
+    let envelope_path = p.envelope_path();
+    let store_with_wrong_key = format!("{}?sentry_key={wrong_key}", p.store_path());
+    let gz = ("content-encoding", "gzip");
+    let cases: Vec<KeyCase<'_>> = vec![
+        (
+            "corrupt gzip, wrong X-Sentry-Auth",
+            &envelope_path,
+            vec![("x-sentry-auth", &wrong_auth), gz],
+            corrupt.clone(),
+            (401, "invalid_ingest_key".into()),
+        ),
+        (
+            "gzip bomb, wrong X-Sentry-Auth",
+            &envelope_path,
+            vec![("x-sentry-auth", &wrong_auth), gz],
+            bomb.clone(),
+            (401, "invalid_ingest_key".into()),
+        ),
+        (
+            "gzip bomb to store, wrong sentry_key",
+            &store_with_wrong_key,
+            vec![gz],
+            bomb.clone(),
+            (401, "invalid_ingest_key".into()),
+        ),
+        (
+            "gzip bomb, no key anywhere",
+            &envelope_path,
+            vec![gz],
+            bomb.clone(),
+            (401, "missing_ingest_key".into()),
+        ),
+        (
+            "wrong key in the header line's DSN, then a bomb",
+            &envelope_path,
+            vec![gz],
+            dsn_then_bomb(&wrong_key),
+            (401, "invalid_ingest_key".into()),
+        ),
+        (
+            // Authenticated by its header line, the envelope is then decoded in full: a bomb
+            // is still refused, as the key's owner sent it.
+            "the right key in the header line's DSN, then a bomb",
+            &envelope_path,
+            vec![gz],
+            dsn_then_bomb(&p.key),
+            (413, "payload_too_large".into()),
+        ),
+    ];
+
+    for (what, path, headers, body, expected) in cases {
+        assert!(body.len() < 1024 * 1024, "{what}: {} bytes", body.len());
+        let r = post(&app, path, &headers, body).await;
+        assert_eq!(outcome(&r), expected, "{what}");
+    }
+    let native = app
+        .send(
+            "POST",
+            "/v1/events",
+            &[("authorization", &format!("Bearer {wrong_key}")), gz],
+            corrupt,
+        )
+        .await;
+    assert_eq!((native.status, native.code()), (401, "invalid_ingest_key"));
+    assert_eq!(stored_events(&app).await, 0);
+}
