@@ -48,6 +48,54 @@ COMMENT ON TABLE public.api_key_usage IS 'usage per key, folded in from pending 
 
 
 --
+-- Name: artifact_bundles; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.artifact_bundles (
+    bundle_id text NOT NULL,
+    project_id text NOT NULL,
+    checksum text NOT NULL,
+    bundle_debug_id uuid,
+    release text,
+    dist text,
+    artifact_count integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE artifact_bundles; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.artifact_bundles IS 'assembled artifact bundles; retention deletes those unused for CAIRN_RETENTION_DAYS';
+
+
+--
+-- Name: artifacts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.artifacts (
+    project_id text NOT NULL,
+    debug_id uuid NOT NULL,
+    kind text NOT NULL,
+    bundle_id text NOT NULL,
+    url text,
+    size integer NOT NULL,
+    content bytea NOT NULL,
+    CONSTRAINT artifacts_kind_check CHECK ((kind = ANY (ARRAY['source_map'::text, 'minified_source'::text])))
+);
+ALTER TABLE ONLY public.artifacts ALTER COLUMN content SET STORAGE EXTERNAL;
+
+
+--
+-- Name: TABLE artifacts; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.artifacts IS 'source maps and minified sources by debug id, compressed';
+
+
+--
 -- Name: audit_log; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -732,6 +780,26 @@ COMMENT ON TABLE public.rate_limit_windows IS 'quota reserved per project per mi
 
 
 --
+-- Name: releases; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.releases (
+    project_id text NOT NULL,
+    version text NOT NULL,
+    commit_sha text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finalized_at timestamp with time zone
+);
+
+
+--
+-- Name: TABLE releases; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.releases IS 'releases announced by upload tools (release create/finalize)';
+
+
+--
 -- Name: repo_access; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -800,6 +868,69 @@ ALTER TABLE public.sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+
+--
+-- Name: sourcemap_waits; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sourcemap_waits (
+    project_id text NOT NULL,
+    debug_id uuid NOT NULL,
+    incident_id text NOT NULL,
+    code_file text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE sourcemap_waits; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.sourcemap_waits IS 'incidents waiting for a source map that was not uploaded yet';
+
+
+--
+-- Name: upload_chunks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.upload_chunks (
+    project_id text NOT NULL,
+    checksum text NOT NULL,
+    data bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+ALTER TABLE ONLY public.upload_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+
+
+--
+-- Name: TABLE upload_chunks; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.upload_chunks IS 'uploaded chunks waiting for assemble; deleted when assembled or after a day';
+
+
+--
+-- Name: upload_tokens; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.upload_tokens (
+    token_id text NOT NULL,
+    project_id text NOT NULL,
+    token_hash bytea NOT NULL,
+    name text,
+    created_by bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_used_at timestamp with time zone,
+    revoked_at timestamp with time zone
+);
+
+
+--
+-- Name: TABLE upload_tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.upload_tokens IS 'per-project tokens that may only upload source maps, stored as hashes';
 
 
 --
@@ -906,6 +1037,30 @@ COMMENT ON COLUMN public.webhook_deliveries.delivery_id IS 'Vercel webhook event
 
 ALTER TABLE ONLY public.api_key_usage
     ADD CONSTRAINT api_key_usage_pkey PRIMARY KEY (key_id);
+
+
+--
+-- Name: artifact_bundles artifact_bundles_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.artifact_bundles
+    ADD CONSTRAINT artifact_bundles_pkey PRIMARY KEY (bundle_id);
+
+
+--
+-- Name: artifact_bundles artifact_bundles_project_id_checksum_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.artifact_bundles
+    ADD CONSTRAINT artifact_bundles_project_id_checksum_key UNIQUE (project_id, checksum);
+
+
+--
+-- Name: artifacts artifacts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.artifacts
+    ADD CONSTRAINT artifacts_pkey PRIMARY KEY (project_id, debug_id, kind);
 
 
 --
@@ -1069,6 +1224,14 @@ ALTER TABLE ONLY public.rate_limit_windows
 
 
 --
+-- Name: releases releases_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.releases
+    ADD CONSTRAINT releases_pkey PRIMARY KEY (project_id, version);
+
+
+--
 -- Name: repo_access repo_access_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1090,6 +1253,38 @@ ALTER TABLE ONLY public.sessions
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: sourcemap_waits sourcemap_waits_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sourcemap_waits
+    ADD CONSTRAINT sourcemap_waits_pkey PRIMARY KEY (project_id, debug_id, incident_id);
+
+
+--
+-- Name: upload_chunks upload_chunks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.upload_chunks
+    ADD CONSTRAINT upload_chunks_pkey PRIMARY KEY (project_id, checksum);
+
+
+--
+-- Name: upload_tokens upload_tokens_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.upload_tokens
+    ADD CONSTRAINT upload_tokens_pkey PRIMARY KEY (token_id);
+
+
+--
+-- Name: upload_tokens upload_tokens_token_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.upload_tokens
+    ADD CONSTRAINT upload_tokens_token_hash_key UNIQUE (token_hash);
 
 
 --
@@ -1122,6 +1317,13 @@ ALTER TABLE ONLY public.vercel_hooks
 
 ALTER TABLE ONLY public.webhook_deliveries
     ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (hook_id, delivery_id);
+
+
+--
+-- Name: artifacts_bundle_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX artifacts_bundle_idx ON public.artifacts USING btree (bundle_id);
 
 
 --
@@ -1230,6 +1432,20 @@ CREATE INDEX sessions_user_idx ON public.sessions USING btree (user_id);
 
 
 --
+-- Name: sourcemap_waits_incident_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sourcemap_waits_incident_idx ON public.sourcemap_waits USING btree (incident_id);
+
+
+--
+-- Name: upload_tokens_project_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX upload_tokens_project_idx ON public.upload_tokens USING btree (project_id);
+
+
+--
 -- Name: vercel_hooks_user_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1250,6 +1466,30 @@ ALTER TABLE ONLY public.api_key_usage
 
 ALTER TABLE ONLY public.api_key_usage
     ADD CONSTRAINT api_key_usage_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(project_id);
+
+
+--
+-- Name: artifact_bundles artifact_bundles_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.artifact_bundles
+    ADD CONSTRAINT artifact_bundles_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(project_id);
+
+
+--
+-- Name: artifacts artifacts_bundle_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.artifacts
+    ADD CONSTRAINT artifacts_bundle_id_fkey FOREIGN KEY (bundle_id) REFERENCES public.artifact_bundles(bundle_id) ON DELETE CASCADE;
+
+
+--
+-- Name: artifacts artifacts_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.artifacts
+    ADD CONSTRAINT artifacts_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(project_id);
 
 
 --
@@ -1309,6 +1549,14 @@ ALTER TABLE ONLY public.projects
 
 
 --
+-- Name: releases releases_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.releases
+    ADD CONSTRAINT releases_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(project_id);
+
+
+--
 -- Name: repo_access repo_access_session_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -1322,6 +1570,46 @@ ALTER TABLE ONLY public.repo_access
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: sourcemap_waits sourcemap_waits_incident_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sourcemap_waits
+    ADD CONSTRAINT sourcemap_waits_incident_id_fkey FOREIGN KEY (incident_id) REFERENCES public.incidents(incident_id);
+
+
+--
+-- Name: sourcemap_waits sourcemap_waits_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sourcemap_waits
+    ADD CONSTRAINT sourcemap_waits_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(project_id);
+
+
+--
+-- Name: upload_chunks upload_chunks_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.upload_chunks
+    ADD CONSTRAINT upload_chunks_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(project_id);
+
+
+--
+-- Name: upload_tokens upload_tokens_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.upload_tokens
+    ADD CONSTRAINT upload_tokens_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id);
+
+
+--
+-- Name: upload_tokens upload_tokens_project_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.upload_tokens
+    ADD CONSTRAINT upload_tokens_project_id_fkey FOREIGN KEY (project_id) REFERENCES public.projects(project_id);
 
 
 --

@@ -18,12 +18,13 @@ use utoipa::openapi::path::PathItem;
 use utoipa::OpenApi;
 
 /// Every HTTP function's routes, by the name `template.yaml` deploys it under.
-fn functions() -> [(&'static str, utoipa::openapi::OpenApi); 4] {
+fn functions() -> [(&'static str, utoipa::openapi::OpenApi); 5] {
     [
         ("ingest", ingest::api().split_for_parts().1),
         ("incidents", incidents::api().split_for_parts().1),
         ("projects", projects::api().split_for_parts().1),
         ("oauth-callback", oauth_callback::api().split_for_parts().1),
+        ("uploads", uploads::api().split_for_parts().1),
     ]
 }
 
@@ -38,6 +39,7 @@ pub struct States {
     pub incidents: incidents::AppState,
     pub projects: projects::AppState,
     pub oauth: oauth_callback::AppState,
+    pub uploads: uploads::AppState,
 }
 
 impl States {
@@ -53,6 +55,7 @@ impl States {
             projects: projects::state(&config, auth.clone()),
             oauth: oauth_callback::state(&config, auth),
             ingest: Arc::new(Ingest::with_pool(&config, pool.clone())),
+            uploads: uploads::state(&config, pool.clone()),
             config,
             pool,
         })
@@ -65,7 +68,8 @@ pub fn app(states: &States) -> axum::Router {
     let routes = ingest::router(Arc::clone(&states.ingest))
         .merge(incidents::router(Arc::clone(&states.incidents)))
         .merge(projects::router(Arc::clone(&states.projects)))
-        .merge(oauth_callback::router(Arc::clone(&states.oauth)));
+        .merge(oauth_callback::router(Arc::clone(&states.oauth)))
+        .merge(uploads::router(Arc::clone(&states.uploads)));
     shared::http::finish(routes, states.pool.clone())
 }
 

@@ -4,8 +4,8 @@
 //!
 //! Use cases return their concern's own enum, whose variants say what went wrong in the domain
 //! (`auth::AuthError`, `projects::ProjectsError`, `hooks::HooksError`,
-//! `incidents::IncidentsError`, …); callers branch on those variants. Below the classes, one
-//! section per concern maps each variant to its status and stable `code` — clients depend on
+//! `incidents::IncidentsError`, `sourcemaps::UploadsError`, …); callers branch on those
+//! variants. Below the classes, one section per concern maps each variant to its status and stable `code` — clients depend on
 //! them, so a code, once published, does not change.
 
 use std::borrow::Cow;
@@ -382,6 +382,7 @@ impl From<crate::auth::AuthError> for ApiError {
 /// | `ProjectExists`          | 409    | `project_exists`    |
 /// | `ProjectNotFound`        | 404    | `not_found`         |
 /// | `KeyNotFound`            | 404    | `not_found`         |
+/// | `UploadTokenNotFound`    | 404    | `not_found`         |
 /// | `Auth`                   | as [`AuthError`](crate::auth::AuthError) |
 /// | `Database`               | 503 `database_unavailable` or 500 |
 impl From<crate::projects::ProjectsError> for ApiError {
@@ -394,6 +395,7 @@ impl From<crate::projects::ProjectsError> for ApiError {
             E::ProjectExists => Self::conflict("project_exists", message),
             E::ProjectNotFound => Self::not_found("project"),
             E::KeyNotFound => Self::not_found("key"),
+            E::UploadTokenNotFound => Self::not_found("upload token"),
             E::Auth(e) => e.into(),
             E::Database(e) => e.into(),
         }
@@ -472,5 +474,64 @@ impl From<crate::incidents::IncidentsError> for ApiError {
             E::Auth(e) => e.into(),
             E::Database(e) => e.into(),
         }
+    }
+}
+
+// ───── uploads: Sentry's upload API (source maps) ────────────────────────────────────────────
+
+/// Each [`UploadsError`](crate::sourcemaps::UploadsError) as HTTP (the uploads function). A
+/// fault inside an uploaded bundle is not here: assemble answers `200` with `state: error`.
+///
+/// | variant                          | status | code                      |
+/// |----------------------------------|--------|---------------------------|
+/// | `MissingToken`                   | 401    | `missing_upload_token`    |
+/// | `InvalidToken`                   | 401    | `invalid_upload_token`    |
+/// | `RequestTooLarge`                | 413    | `payload_too_large`       |
+/// | `Chunk(NotMultipart, Malformed, Empty)` | 400 | `invalid_chunk_upload` |
+/// | `Chunk(BadName)`                 | 400    | `invalid_chunk_name`      |
+/// | `Chunk(BadGzip)`                 | 400    | `invalid_chunk_gzip`      |
+/// | `Chunk(ChecksumMismatch)`        | 400    | `chunk_checksum_mismatch` |
+/// | `Chunk(TooLarge)`                | 413    | `chunk_too_large`         |
+/// | `Assemble(InvalidChecksum)`      | 400    | `invalid_checksum`        |
+/// | `Assemble(DistWithoutVersion)`   | 400    | `dist_without_version`    |
+/// | `Assemble(WrongProject)`         | 403    | `wrong_project`           |
+/// | `InvalidRelease`                 | 400    | `invalid_release`         |
+/// | `ReleaseNotFound`                | 404    | `not_found`               |
+/// | `Database`                       | 503 `database_unavailable` or 500 |
+impl From<crate::sourcemaps::UploadsError> for ApiError {
+    fn from(e: crate::sourcemaps::UploadsError) -> Self {
+        use crate::sourcemaps::assemble::AssembleError as A;
+        use crate::sourcemaps::chunks::ChunkError as C;
+        use crate::sourcemaps::UploadsError as E;
+        let message = e.to_string();
+        match e {
+            E::MissingToken => Self::unauthorized("missing_upload_token", message),
+            E::InvalidToken => Self::unauthorized("invalid_upload_token", message),
+            E::RequestTooLarge => Self::too_large("payload_too_large", message),
+            E::Chunk(C::NotMultipart | C::Malformed | C::Empty) => {
+                Self::bad_request("invalid_chunk_upload", message)
+            }
+            E::Chunk(C::BadName(_)) => Self::bad_request("invalid_chunk_name", message),
+            E::Chunk(C::BadGzip(_)) => Self::bad_request("invalid_chunk_gzip", message),
+            E::Chunk(C::ChecksumMismatch(_)) => {
+                Self::bad_request("chunk_checksum_mismatch", message)
+            }
+            E::Chunk(C::TooLarge(_)) => Self::too_large("chunk_too_large", message),
+            E::Assemble(A::InvalidChecksum) => Self::bad_request("invalid_checksum", message),
+            E::Assemble(A::DistWithoutVersion) => {
+                Self::bad_request("dist_without_version", message)
+            }
+            E::Assemble(A::WrongProject(_)) => Self::forbidden("wrong_project", message),
+            E::Assemble(A::Database(e)) | E::Database(e) => e.into(),
+            E::InvalidRelease => Self::bad_request("invalid_release", message),
+            E::ReleaseNotFound => Self::not_found("release"),
+        }
+    }
+}
+
+/// The upload-token extractor answers with its own error.
+impl axum::response::IntoResponse for crate::sourcemaps::UploadsError {
+    fn into_response(self) -> axum::response::Response {
+        ApiError::from(self).into_response()
     }
 }

@@ -39,6 +39,9 @@ pub struct ErrorEvent {
     pub platform: Option<String>,
     /// The trimmed raw payload kept with the event (jsonb).
     pub payload: Payload,
+    /// The source maps a Sentry event names in `debug_meta.images` (minified JavaScript): ingest
+    /// resolves the frames in their files through the uploaded maps (`sourcemaps::frames`).
+    pub debug_images: Vec<crate::sourcemaps::frames::Image>,
 }
 
 /// The payload kept with an event: a parsed document (cleaned and serialised when stored), or

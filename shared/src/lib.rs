@@ -22,6 +22,7 @@ pub mod projects;
 pub mod retention;
 pub mod scrub;
 pub mod sentry;
+pub mod sourcemaps;
 pub mod stack;
 pub mod translate;
 pub mod vercel;

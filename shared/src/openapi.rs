@@ -20,7 +20,7 @@ pub struct ErrorDetail {
 }
 
 /// Adds the security schemes: `session` (cairn session bearer), `ingest_key` (ingest key
-/// bearer), `sentry_auth` (`X-Sentry-Auth` header) and `sentry_key` (query parameter).
+/// bearer), `upload_token` (upload token bearer), `sentry_auth` (`X-Sentry-Auth` header) and `sentry_key` (query parameter).
 pub struct Security;
 
 impl Modify for Security {
@@ -36,6 +36,7 @@ impl Modify for Security {
         };
         c.add_security_scheme("session", bearer("a cairn session token, cairn_s_…"));
         c.add_security_scheme("ingest_key", bearer("a project ingest key, cairn_ik_…"));
+        c.add_security_scheme("upload_token", bearer("a project upload token, sntrys_…"));
         c.add_security_scheme(
             "sentry_auth",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Sentry-Auth"))),

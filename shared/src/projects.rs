@@ -1,12 +1,13 @@
 //! Projects and their ingest keys: create (admin on the repo), list, get, mint and revoke keys
-//! (`keys`), the audit log of what was done to them (`audit`), and which GitHub repository a
-//! project belongs to (`repo`).
+//! (`keys`), mint, list and revoke upload tokens (`upload_tokens`), the audit log of what was
+//! done to them (`audit`), and which GitHub repository a project belongs to (`repo`).
 
 mod audit;
 mod error;
 mod keys;
 mod repo;
 mod settings;
+mod upload_tokens;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -23,6 +24,9 @@ pub use error::ProjectsError;
 pub use keys::{new_key, revoke_key};
 pub use repo::{project_of, require};
 pub use settings::{update, Settings};
+pub use upload_tokens::{
+    new_upload_token, revoke_upload_token, upload_tokens, NewUploadToken, MAX_TOKEN_NAME,
+};
 
 /// A key as listed: never the key itself.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -1,5 +1,6 @@
 //! Retention: deletes events older than `CAIRN_RETENTION_DAYS` in bounded batches, each its own
-//! short transaction (no long locks, no table rewrite), plus expired auth and bookkeeping rows.
+//! short transaction (no long locks, no table rewrite), plus expired auth and bookkeeping rows,
+//! and source-map bundles nothing has resolved a frame through for as long (`sourcemaps::store`).
 //! Incidents and their counts stay: counts live on the incident, not in the events.
 
 use serde::Serialize;
@@ -15,6 +16,10 @@ pub struct Report {
     pub sessions: u64,
     pub oauth_states: u64,
     pub rate_limit_windows: u64,
+    /// Source-map bundles (with their artifacts) unused for the retention period.
+    pub source_map_bundles: u64,
+    /// Uploaded chunks never assembled within a day.
+    pub upload_chunks: u64,
     pub batches: u64,
 }
 
@@ -72,9 +77,12 @@ pub async fn run(pool: &PgPool, days: u32) -> Result<Report, sqlx::Error> {
     .execute(pool)
     .await?
     .rows_affected();
+    (r.source_map_bundles, r.upload_chunks) =
+        crate::sourcemaps::store::purge(pool, days as u32).await?;
     tracing::info!(
         events = r.events,
         sessions = r.sessions,
+        source_map_bundles = r.source_map_bundles,
         batches = r.batches,
         "retention done"
     );

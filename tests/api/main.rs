@@ -23,5 +23,8 @@ mod scrubbing;
 mod security;
 mod sentry;
 mod serve;
+mod sourcemaps;
+mod sourcemaps_cli;
 mod translate;
+mod uploads;
 mod vercel;

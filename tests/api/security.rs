@@ -348,6 +348,39 @@ async fn secrets_never_reach_the_logs() {
     )
     .await;
     app.get("/v1/me", &format!("{session}x")).await;
+    // An upload token: minted, used, refused with a bad body, revoked, then refused.
+    let pid = project.body["project_id"].as_str().unwrap();
+    let minted = app
+        .post_json(
+            &format!("/v1/projects/{pid}/upload-tokens"),
+            &session,
+            &json!({}),
+        )
+        .await;
+    let upload_token = minted.body["token"].as_str().unwrap().to_owned();
+    let org = "/api/0/organizations/acme";
+    app.get(&format!("{org}/chunk-upload/"), &upload_token)
+        .await;
+    app.post_json(
+        &format!("{org}/artifactbundle/assemble/"),
+        &upload_token,
+        &json!({"checksum": "nope", "chunks": []}),
+    )
+    .await;
+    app.send(
+        "DELETE",
+        &format!(
+            "/v1/projects/{pid}/upload-tokens/{}",
+            minted.body["token_id"].as_str().unwrap()
+        ),
+        &[("authorization", &format!("Bearer {session}"))],
+        "",
+    )
+    .await;
+    app.get(&format!("{org}/chunk-upload/"), &upload_token)
+        .await;
+    // The token's payload (URL, org) is public; its secret is what follows the last `_`.
+    let upload_secret = upload_token.rsplit_once('_').unwrap().1.to_owned();
     app.send(
         "POST",
         "/v1/auth/token",
@@ -377,6 +410,8 @@ async fn secrets_never_reach_the_logs() {
         state.as_str(),
         cookie.split_once('=').unwrap().1,
         "test-client-secret",
+        upload_token.as_str(),
+        upload_secret.as_str(),
     ] {
         assert!(
             !captured.contains(secret),

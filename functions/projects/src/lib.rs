@@ -1,5 +1,8 @@
-//! The projects function: projects and keys for signed-in users (`/v1/projects…`), Vercel hook
-//! registration (`/v1/hooks…`) and the webhook Vercel calls (`POST /v1/hooks/vercel/{hook_id}`).
+//! The projects function: projects, keys and upload tokens (`upload_tokens`) for signed-in users
+//! (`/v1/projects…`), Vercel hook registration (`/v1/hooks…`) and the webhook Vercel calls
+//! (`POST /v1/hooks/vercel/{hook_id}`).
+
+pub mod upload_tokens;
 
 use std::sync::Arc;
 
@@ -49,6 +52,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(connect_hook, list_hooks))
         .routes(routes!(remove_hook))
         .routes(routes!(vercel_delivery))
+        .merge(upload_tokens::api())
 }
 
 /// This function's routes with their state (what `main` and `cairn serve` serve).

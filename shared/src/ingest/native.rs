@@ -126,6 +126,7 @@ fn one(raw: &RawValue, index: Option<usize>) -> Result<ErrorEvent, IngestError> 
         })
         .collect();
     Ok(ErrorEvent {
+        debug_images: Vec::new(),
         event_id: ev.event_id,
         error_type: ev.error_type,
         error_message,

@@ -19,6 +19,9 @@ pub enum ProjectsError {
     /// The project has no key with this id.
     #[error("key not found")]
     KeyNotFound,
+    /// The project has no live upload token with this id.
+    #[error("upload token not found")]
+    UploadTokenNotFound,
     /// A query parameter is not a number in its range.
     #[error("{0} is out of range")]
     InvalidParameter(&'static str),
@@ -61,6 +64,12 @@ mod tests {
                 404,
                 "not_found",
                 "key not found",
+            ),
+            (
+                ProjectsError::UploadTokenNotFound,
+                404,
+                "not_found",
+                "upload token not found",
             ),
             (
                 ProjectsError::InvalidParameter("limit"),

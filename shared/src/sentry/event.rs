@@ -48,6 +48,31 @@ const MAX_FINGERPRINT: usize = 50;
 /// (checked before parsing), [`SentryError::InvalidJson`], and [`SentryError::InvalidEvent`] for
 /// JSON that is not an object. Wrongly typed fields are ignored, never an error.
 pub fn event_from_json(bytes: &[u8]) -> Result<ErrorEvent, SentryError> {
+    let mut mapped = read_event(bytes)?;
+    mapped.debug_images = debug_images(bytes);
+    Ok(mapped)
+}
+
+/// The `sourcemap` images of the event's `debug_meta`, read from the text only when it names
+/// one (JavaScript SDKs with debug ids); anything unreadable is no image.
+fn debug_images(bytes: &[u8]) -> Vec<crate::sourcemaps::frames::Image> {
+    #[derive(serde::Deserialize)]
+    struct DebugMetaOnly {
+        debug_meta: Option<Value>,
+    }
+    if !bytes.windows(12).any(|w| w == b"\"debug_meta\"") {
+        return Vec::new();
+    }
+    match serde_json::from_slice::<DebugMetaOnly>(bytes) {
+        Ok(DebugMetaOnly {
+            debug_meta: Some(meta),
+        }) => crate::sourcemaps::frames::images(&meta),
+        _ => Vec::new(),
+    }
+}
+
+/// [`event_from_json`] without the debug images.
+fn read_event(bytes: &[u8]) -> Result<ErrorEvent, SentryError> {
     if bytes.len() > MAX_EVENT_BYTES {
         return Err(SentryError::EventTooLarge {
             limit: MAX_EVENT_BYTES,
@@ -125,6 +150,7 @@ fn map_event(event: &view::Event<'_>) -> ErrorEvent {
         metadata,
         platform: str_field(&event.platform, FIELD_MAX),
         payload: Payload::default(),
+        debug_images: Vec::new(),
     }
 }
 

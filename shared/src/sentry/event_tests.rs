@@ -530,3 +530,30 @@ fn arrays_and_scalars_at_the_top_are_refused_as_before() {
         assert_eq!(got.err(), Some(code), "{text}");
     }
 }
+
+#[test]
+fn sourcemap_images_of_debug_meta_are_kept_for_resolution() {
+    let id = "c941c6bd-3a1e-4b2f-9d3c-1f2e3d4c5b6a";
+    let ev = map(&json!({
+        "exception": {"values": [{"type": "Error", "value": "x",
+            "stacktrace": {"frames": [frame("/app/dist/app.js", "a", 1)]}}]},
+        "debug_meta": {"images": [
+            {"type": "sourcemap", "code_file": "/app/dist/app.js", "debug_id": id.to_uppercase()},
+            {"type": "macho", "code_file": "/usr/lib/x", "debug_id": id},
+            {"type": "sourcemap", "code_file": "/app/dist/b.js", "debug_id": "not-a-uuid"},
+        ]},
+    }));
+    let kept: Vec<(&str, &str)> = ev
+        .debug_images
+        .iter()
+        .map(|i| (i.code_file.as_str(), i.debug_id.as_str()))
+        .collect();
+    assert_eq!(kept, [("/app/dist/app.js", id)]);
+    for no_images in [
+        json!({"message": "x"}),
+        json!({"message": "x", "debug_meta": null}),
+        json!({"message": "x", "debug_meta": {"images": "nope"}}),
+    ] {
+        assert!(map(&no_images).debug_images.is_empty(), "{no_images}");
+    }
+}

@@ -1,0 +1,504 @@
+//! Source maps (issue 19), the storage and protocol core against a real PostgreSQL: upload tokens,
+//! chunks, assembly into artifacts, and frames resolved through what was assembled. The HTTP
+//! routes that put sentry-cli in front of this come with the uploads function.
+
+use std::io::{Cursor, Write};
+
+use serde_json::json;
+use shared::sourcemaps::assemble::{assemble, AssembleError, AssembleRequest, AssembleState};
+use shared::sourcemaps::chunks::{self, sha1_hex, Chunk};
+use shared::sourcemaps::frames::{self, MinifiedFrame};
+use shared::sourcemaps::resolve::MapCache;
+use shared::sourcemaps::{store, tokens, Limits};
+
+use crate::helpers::TestApp;
+
+const ID: &str = "c941c6bd-3a1e-4b2f-9d3c-1f2e3d4c5b6a";
+const CHUNK: usize = 512;
+
+fn limits() -> Limits {
+    Limits {
+        chunk: CHUNK,
+        ..Limits::DEFAULT
+    }
+}
+
+/// A bundle as sentry-cli builds it: a minified file and its map (`../src/util.ts` line 3,
+/// column 11 at minified 1:14), padded so it takes several chunks.
+fn bundle_zip() -> Vec<u8> {
+    let mut b = sourcemap::SourceMapBuilder::new(Some("app.js"));
+    b.add(0, 13, 2, 10, Some("../src/util.ts"), None, false);
+    b.add(0, 34, 5, 2, Some("../src/page.ts"), Some("divide"), false);
+    let mut map = Vec::new();
+    b.into_sourcemap().to_writer(&mut map).unwrap();
+    let manifest = json!({"org": "acme", "release": "r1", "files": {
+        "_/_/app.js": {"type": "minified_source", "url": "~/app.js", "headers": {"debug-id": ID}},
+        "_/_/app.js.map": {"type": "source_map", "url": "~/app.js.map", "headers": {"debug-id": ID}},
+    }});
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, data) in [
+        ("manifest.json", serde_json::to_vec(&manifest).unwrap()),
+        (
+            "_/_/app.js",
+            format!(
+                "function a(){{throw new Error(\"x\")}}function b(){{a()}}b();\n//{}",
+                (0..600).map(|i| i.to_string()).collect::<String>()
+            )
+            .into_bytes(),
+        ),
+        ("_/_/app.js.map", map),
+    ] {
+        w.start_file(name, stored).unwrap();
+        w.write_all(&data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+fn chunked(bytes: &[u8]) -> Vec<Chunk> {
+    bytes
+        .chunks(CHUNK)
+        .map(|c| Chunk {
+            checksum: sha1_hex(c),
+            data: c.to_vec(),
+        })
+        .collect()
+}
+
+fn request(bytes: &[u8], projects: &[&str]) -> AssembleRequest {
+    AssembleRequest {
+        checksum: sha1_hex(bytes),
+        chunks: chunked(bytes).into_iter().map(|c| c.checksum).collect(),
+        projects: projects.iter().map(|p| p.to_string()).collect(),
+        version: Some("a1b2c3d4e5f60718293a4b5c6d7e8f9012345678".into()),
+        dist: None,
+    }
+}
+
+async fn upload_project(app: &TestApp, repo: &str) -> tokens::TokenProject {
+    let (_, project) = app.project(repo).await;
+    let project_id = project["project_id"].as_str().unwrap();
+    let owner = repo.split('/').next().unwrap();
+    let new = tokens::create(
+        &app.pool,
+        project_id,
+        None,
+        Some("ci"),
+        "http://127.0.0.1:3000",
+        owner,
+    )
+    .await
+    .unwrap();
+    tokens::authenticate(&app.pool, new.token.expose())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn upload_tokens_authenticate_their_project_until_revoked() {
+    let app = TestApp::spawn().await;
+    let (_, project) = app.project("acme/checkout-web").await;
+    let project_id = project["project_id"].as_str().unwrap();
+    let new = tokens::create(
+        &app.pool,
+        project_id,
+        None,
+        Some("vercel"),
+        "https://cairn.example",
+        "acme",
+    )
+    .await
+    .unwrap();
+
+    let who = tokens::authenticate(&app.pool, new.token.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (who.project_id.as_str(), who.repo_name.as_str()),
+        (project_id, "checkout-web")
+    );
+    let listed = tokens::list(&app.pool, project_id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name.as_deref(), Some("vercel"));
+    assert!(listed[0].last_used_at.is_some());
+    let stored: Vec<u8> = sqlx::query_scalar("select token_hash from upload_tokens")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, new.token.hash(), "only the hash is stored");
+
+    let other = tokens::UploadToken::generate("https://cairn.example", "acme", chrono::Utc::now());
+    assert!(tokens::authenticate(&app.pool, other.expose())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(tokens::authenticate(&app.pool, "cairn_ik_whatever")
+        .await
+        .unwrap()
+        .is_none());
+
+    assert!(tokens::revoke(&app.pool, project_id, &new.token_id)
+        .await
+        .unwrap());
+    assert!(!tokens::revoke(&app.pool, project_id, &new.token_id)
+        .await
+        .unwrap());
+    assert!(tokens::authenticate(&app.pool, new.token.expose())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(tokens::list(&app.pool, project_id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_bundle_uploaded_in_chunks_is_assembled_once_and_resolves_minified_frames() {
+    let app = TestApp::spawn().await;
+    let project = upload_project(&app, "acme/checkout-web").await;
+    let bytes = bundle_zip();
+    let all = chunked(&bytes);
+    assert!(all.len() > 3);
+
+    // Asked first (sentry-cli 3.x): every chunk is missing.
+    let first = assemble(
+        &app.pool,
+        &project,
+        request(&bytes, &["checkout-web"]),
+        &limits(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.response.state, AssembleState::NotFound);
+    assert_eq!(first.response.missing_chunks.len(), all.len());
+    chunks::store(&app.pool, &project.project_id, &all[1..])
+        .await
+        .unwrap();
+    let second = assemble(&app.pool, &project, request(&bytes, &[]), &limits())
+        .await
+        .unwrap();
+    assert_eq!(
+        second.response.missing_chunks,
+        vec![all[0].checksum.clone()]
+    );
+
+    chunks::store(&app.pool, &project.project_id, &all[..1])
+        .await
+        .unwrap();
+    let done = assemble(
+        &app.pool,
+        &project,
+        request(&bytes, &[&project.project_id]),
+        &limits(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        done.response.state,
+        AssembleState::Ok,
+        "{:?}",
+        done.response.detail
+    );
+    assert_eq!(
+        done.stored
+            .unwrap()
+            .debug_ids
+            .iter()
+            .map(|d| d.as_str())
+            .collect::<Vec<_>>(),
+        [ID]
+    );
+    let again = assemble(&app.pool, &project, request(&bytes, &[]), &limits())
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.response.state, again.stored.is_none()),
+        (AssembleState::Ok, true)
+    );
+
+    let (kinds, release): (i64, Option<String>) = sqlx::query_as(
+        "select (select count(*) from artifacts), (select release from artifact_bundles)",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (kinds, release.as_deref()),
+        (2, Some("a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"))
+    );
+    let left: i64 = sqlx::query_scalar("select count(*) from upload_chunks")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "assembled chunks are deleted");
+
+    // An event's frames, Sentry's order (b's call of a, then a's throw), through the map.
+    let images = frames::images(
+        &json!({"images": [{"type": "sourcemap", "code_file": "app:///app.js", "debug_id": ID}]}),
+    );
+    let frame = |column| MinifiedFrame {
+        abs_path: None,
+        filename: Some("app:///app.js"),
+        line: Some(1),
+        column: Some(column),
+    };
+    let cache = MapCache::default();
+    let got = frames::resolve(
+        &app.pool,
+        &cache,
+        &project.project_id,
+        &images,
+        &[frame(35), frame(14)],
+        &limits(),
+    )
+    .await
+    .unwrap();
+    assert!(got.missing.is_empty());
+    let throw = got.frames[1].clone().unwrap();
+    assert_eq!(
+        (
+            throw.original.source.as_str(),
+            throw.original.line,
+            throw.original.column
+        ),
+        ("../src/util.ts", 3, 11)
+    );
+    assert_eq!(throw.function.as_deref(), Some("divide"));
+    assert!(cache.used() > 0);
+
+    // Another project's events never see these maps.
+    let other = upload_project(&app, "acme/other-web").await;
+    let none = frames::resolve(
+        &app.pool,
+        &cache,
+        &other.project_id,
+        &images,
+        &[frame(14)],
+        &limits(),
+    )
+    .await
+    .unwrap();
+    assert!(none.frames[0].is_none());
+    assert_eq!(none.missing.len(), 1);
+}
+
+#[tokio::test]
+async fn faulty_uploads_are_refused_and_store_nothing() {
+    let app = TestApp::spawn().await;
+    let project = upload_project(&app, "acme/checkout-web").await;
+    let bytes = bundle_zip();
+
+    let err = assemble(
+        &app.pool,
+        &project,
+        request(&bytes, &["other-web"]),
+        &limits(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AssembleError::WrongProject(_)) && err.status() == 403);
+    let mut bad = request(&bytes, &[]);
+    bad.checksum = "nope".into();
+    assert_eq!(
+        assemble(&app.pool, &project, bad, &limits())
+            .await
+            .unwrap_err()
+            .status(),
+        400
+    );
+
+    // Chunks that are all there but do not make up the checksum.
+    chunks::store(&app.pool, &project.project_id, &chunked(&bytes))
+        .await
+        .unwrap();
+    let mut wrong = request(&bytes, &[]);
+    wrong.checksum = sha1_hex(b"something else");
+    let r = assemble(&app.pool, &project, wrong, &limits())
+        .await
+        .unwrap()
+        .response;
+    assert_eq!(r.state, AssembleState::Error);
+
+    // A truncated zip, uploaded properly.
+    let cut = &bytes[..bytes.len() - 100];
+    chunks::store(&app.pool, &project.project_id, &chunked(cut))
+        .await
+        .unwrap();
+    let r = assemble(&app.pool, &project, request(cut, &[]), &limits())
+        .await
+        .unwrap()
+        .response;
+    assert_eq!(r.state, AssembleState::Error);
+    assert!(r.detail.unwrap().contains("zip"));
+
+    let stored: i64 = sqlx::query_scalar("select count(*) from artifact_bundles")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+    let (bundles, _) = store::purge(&app.pool, 30).await.unwrap();
+    assert_eq!(bundles, 0);
+}
+
+#[tokio::test]
+async fn retention_deletes_bundles_unused_for_the_retention_period_and_stale_chunks() {
+    let app = TestApp::spawn().await;
+    let project = upload_project(&app, "acme/checkout-web").await;
+    let bytes = bundle_zip();
+    chunks::store(&app.pool, &project.project_id, &chunked(&bytes))
+        .await
+        .unwrap();
+    let done = assemble(&app.pool, &project, request(&bytes, &[]), &limits())
+        .await
+        .unwrap();
+    assert_eq!(done.response.state, AssembleState::Ok);
+    let stale = Chunk {
+        checksum: sha1_hex(b"never assembled"),
+        data: b"never assembled".to_vec(),
+    };
+    chunks::store(&app.pool, &project.project_id, &[stale])
+        .await
+        .unwrap();
+    let count = |table: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    // A bundle used lately and a fresh chunk stay.
+    let kept = shared::retention::run(&app.pool, 90).await.unwrap();
+    assert_eq!((kept.source_map_bundles, kept.upload_chunks), (0, 0));
+    assert_eq!(
+        (count("artifacts").await, count("upload_chunks").await),
+        (2, 1)
+    );
+
+    // Unused for longer than the retention period: the bundle and its artifacts go.
+    sqlx::query("update artifact_bundles set last_used_at = now() - interval '91 days'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("update upload_chunks set created_at = now() - interval '2 days'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let report = shared::retention::run(&app.pool, 90).await.unwrap();
+    assert_eq!((report.source_map_bundles, report.upload_chunks), (1, 1));
+    assert_eq!(
+        (
+            count("artifact_bundles").await,
+            count("artifacts").await,
+            count("upload_chunks").await
+        ),
+        (0, 0, 0)
+    );
+}
+
+/// An incident's location and its event count.
+type Location = (
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    Option<String>,
+    i64,
+);
+
+/// A Sentry event of minified JavaScript whose minified function name is `minified_name` (a
+/// build's choice), thrown at 1:14 of `app:///app.js` from b's call at 1:35, naming `debug_id`.
+fn minified_event(event_id: u32, minified_name: &str, debug_id: &str) -> serde_json::Value {
+    let frame = |function: &str, column: u32| {
+        json!({"filename": "app:///app.js", "function": function, "lineno": 1, "colno": column,
+               "in_app": true})
+    };
+    json!({
+        "event_id": format!("{event_id:032x}"),
+        "platform": "javascript",
+        "release": crate::helpers::sha("maps-ingest"),
+        "exception": {"values": [{"type": "Error", "value": "x",
+            "stacktrace": {"frames": [frame("b", 35), frame(minified_name, 14)]}}]},
+        "debug_meta": {"images": [
+            {"type": "sourcemap", "code_file": "app:///app.js", "debug_id": debug_id}]},
+    })
+}
+
+#[tokio::test]
+async fn ingest_groups_minified_events_on_the_original_line_their_uploaded_map_gives() {
+    // Arrange: the bundle's maps uploaded for the project.
+    let app = TestApp::spawn().await;
+    let sentry = crate::sentry::SentryProject::create(&app, "acme/checkout-web").await;
+    let new = tokens::create(&app.pool, &sentry.project_id, None, None, &app.addr, "acme")
+        .await
+        .unwrap();
+    let project = tokens::authenticate(&app.pool, new.token.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    let bytes = bundle_zip();
+    chunks::store(&app.pool, &project.project_id, &chunked(&bytes))
+        .await
+        .unwrap();
+    let done = assemble(&app.pool, &project, request(&bytes, &[]), &limits())
+        .await
+        .unwrap();
+    assert_eq!(done.response.state, AssembleState::Ok);
+    let auth = sentry.auth_header();
+    let post = |body: serde_json::Value| {
+        let (app, path, auth) = (&app, sentry.store_path(), auth.clone());
+        async move {
+            app.send("POST", &path, &[("x-sentry-auth", &auth)], body.to_string())
+                .await
+        }
+    };
+
+    // Act: two builds' events (their minified names differ), and one naming a map never uploaded.
+    for (i, name) in [(1, "a"), (2, "q")] {
+        let r = post(minified_event(i, name, ID)).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    }
+    let unknown = "00000000-0000-4000-8000-000000000001";
+    let r = post(minified_event(3, "a", unknown)).await;
+    assert_eq!(
+        r.status, 200,
+        "an event without its map is still ingested: {:?}",
+        r.body
+    );
+
+    // Assert: one incident on the original file, line and column, named by the call site; the
+    // event without a map stays on the minified position.
+    let incidents: Vec<Location> = sqlx::query_as(
+        "select i.file_path, i.line_number, i.column_number, i.function,
+                    (select count(*) from incident_events e where e.incident_id = i.incident_id)
+               from incidents i where i.project_id = $1 order by i.file_path",
+    )
+    .bind(&sentry.project_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        incidents,
+        [
+            (
+                Some("app.js".into()),
+                Some(1),
+                Some(14),
+                Some("a".into()),
+                1
+            ),
+            (
+                Some("src/util.ts".into()),
+                Some(3),
+                Some(11),
+                Some("divide".into()),
+                2
+            ),
+        ]
+    );
+}
