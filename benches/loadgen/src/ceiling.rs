@@ -112,12 +112,15 @@ fn batch_script(commit: &str, projects: usize, fingerprints: usize) -> String {
 pub fn run(
     script: &str,
     port: u16,
+    password: &str,
     db: &str,
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<Ceiling> {
     let out = Command::new(std::env::var("PGBENCH").unwrap_or_else(|_| "pgbench".into()))
         .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+        // The local cluster wants its password over TCP (shared/src/localpg.rs).
+        .env("PGPASSWORD", password)
         .args(["-n", "-M", "prepared"])
         .arg("-D")
         .arg(format!("payload={}", payloads::ceiling_payload()))

@@ -205,6 +205,7 @@ async fn pgbench_phase(
     cluster: &env::Cluster,
     pool: &sqlx::PgPool,
 ) -> anyhow::Result<ceiling::Ceiling> {
+    let password = shared::localpg::password_of(&cluster.pg.data_dir)?;
     let quiet = env::quiesce(pool).await?;
     if quiet > 0.5 {
         println!("  (waited {quiet:.1} s for autovacuum to finish)");
@@ -215,6 +216,7 @@ async fn pgbench_phase(
     ceiling::run(
         path,
         cluster.pg.port,
+        &password,
         "cairn_bench",
         o.concurrency,
         PGBENCH_WARMUP_SECS.min(o.duration),
@@ -225,6 +227,7 @@ async fn pgbench_phase(
     let mut c = ceiling::run(
         path,
         cluster.pg.port,
+        &password,
         "cairn_bench",
         o.concurrency,
         o.duration,
