@@ -16,8 +16,8 @@ use crate::AppState;
 /// The Sentry routes, each answer with the headers SDKs read.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(envelope))
-        .routes(routes!(store))
+        .routes(routes!(envelope, envelope_preflight))
+        .routes(routes!(store, store_preflight))
         .layer(map_response(sentry_headers))
 }
 
@@ -57,6 +57,44 @@ pub fn with_sentry_headers(mut resp: Response) -> Response {
     for (name, value) in CORS {
         headers.insert(*name, HeaderValue::from_static(value));
     }
+    resp
+}
+
+/// The headers a preflight allows when the browser names none, or names them unreadably: what
+/// the SDKs send themselves (Sentry's auth and tracing headers, the body's type and encoding).
+const DEFAULT_ALLOWED_HEADERS: &str = "x-sentry-auth, x-requested-with, origin, accept, \
+content-type, content-encoding, authentication, authorization, sentry-trace, baggage";
+
+/// The answer to a CORS preflight (`OPTIONS`), sent by a browser before a POST that is not a
+/// "simple request": an SDK given extra transport `headers`, or a `Content-Type` other than
+/// `text/plain`. Like Sentry's, it allows POST from any origin, and the headers the browser asks
+/// for: the key travels in the DSN, never in a cookie, so allowing any header exposes nothing.
+/// Answered before any key or project is looked at (the browser sends none), and cached by the
+/// browser for an hour. The layer adds the origin and exposed headers as on every answer.
+fn preflight(headers: &HeaderMap) -> Response {
+    let asked = http::extract::header(headers, "access-control-request-headers")
+        .map(str::trim)
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 1024
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_, ".contains(&b))
+        });
+    let mut resp = http::empty(200);
+    let h = resp.headers_mut();
+    h.insert(
+        "access-control-allow-methods",
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    let allowed = asked
+        .and_then(|a| HeaderValue::from_str(a).ok())
+        .unwrap_or(HeaderValue::from_static(DEFAULT_ALLOWED_HEADERS));
+    h.insert("access-control-allow-headers", allowed);
+    h.insert("access-control-max-age", HeaderValue::from_static("3600"));
+    h.insert(
+        "vary",
+        HeaderValue::from_static("Access-Control-Request-Headers"),
+    );
     resp
 }
 
@@ -114,7 +152,7 @@ pub struct SentryAccepted {
 }
 
 macro_rules! sentry_route {
-    ($name:ident, $path:literal, $kind:literal, $what:literal) => {
+    ($name:ident, $preflight:ident, $path:literal, $kind:literal, $what:literal) => {
         #[doc = $what]
         #[utoipa::path(post, path = $path, tag = "sentry",
             security(("sentry_auth" = []), ("sentry_key" = []), ()),
@@ -141,17 +179,29 @@ macro_rules! sentry_route {
         ) -> Result<Response, IngestError> {
             run(&state, &headers, uri.query(), &raw, &sentry_id, $kind).await
         }
+
+        #[doc = concat!("`OPTIONS ", $path, "`: a browser's CORS preflight (see [`preflight`]).")]
+        #[utoipa::path(options, path = $path, tag = "sentry",
+            params(("sentry_id" = String, Path, description = "the project's numeric id from its DSN (not checked)")),
+            responses((status = 200, description = "POST allowed from any origin, with the headers asked for",
+                headers(("access-control-allow-methods" = String), ("access-control-allow-headers" = String),
+                        ("access-control-max-age" = String)))))]
+        pub async fn $preflight(headers: HeaderMap) -> Response {
+            preflight(&headers)
+        }
     };
 }
 
 sentry_route!(
     envelope,
+    envelope_preflight,
     "/api/{sentry_id}/envelope/",
     "envelope",
     "`POST /api/{sentry_id}/envelope/`: the Sentry envelope endpoint."
 );
 sentry_route!(
     store,
+    store_preflight,
     "/api/{sentry_id}/store/",
     "store",
     "`POST /api/{sentry_id}/store/`: Sentry's legacy store endpoint."

@@ -287,3 +287,70 @@ async fn a_bad_key_is_refused_before_the_body_is_decoded_or_parsed() {
     assert_eq!((native.status, native.code()), (401, "invalid_ingest_key"));
     assert_eq!(stored_events(&app).await, 0);
 }
+
+#[tokio::test]
+async fn a_browser_preflight_is_answered_so_an_sdk_with_extra_headers_can_post() {
+    let app = TestApp::spawn().await;
+    let p = SentryProject::create(&app, REPO).await;
+    // What Chrome sends before @sentry/browser's fetch when the SDK was given
+    // `transportOptions: {headers: {"x-tenant": "eu"}}`: no key, no body.
+    let asked = "content-type,x-tenant";
+    let preflight = |path: String, request_headers: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                "OPTIONS",
+                &path,
+                &[
+                    ("origin", "https://shop.example.com"),
+                    ("access-control-request-method", "POST"),
+                    ("access-control-request-headers", request_headers),
+                ],
+                "",
+            )
+            .await
+        }
+    };
+    let store_path = p.envelope_path().replace("/envelope/", "/store/");
+    for path in [
+        p.envelope_path(),
+        store_path,
+        "/api/999999/envelope/".to_owned(),
+    ] {
+        let r = preflight(path.clone(), asked).await;
+        assert_eq!(r.status, 200, "{path}: {:?}", r.raw);
+        assert_eq!(r.headers["access-control-allow-origin"], "*", "{path}");
+        let methods = r.headers["access-control-allow-methods"].to_str().unwrap();
+        assert!(methods.contains("POST"), "{path}: {methods}");
+        assert_eq!(r.headers["access-control-allow-headers"], asked, "{path}");
+        assert_eq!(r.headers["access-control-max-age"], "3600", "{path}");
+        assert!(r.raw.is_empty(), "{path}");
+    }
+    // A list that is not header names is not echoed: the SDK's own headers are allowed instead.
+    let odd = preflight(p.envelope_path(), "x-a;b=c").await;
+    assert_eq!(odd.status, 200);
+    let allowed = odd.headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    assert!(
+        allowed.contains("content-type") && allowed.contains("x-sentry-auth"),
+        "{allowed}"
+    );
+
+    // Then the POST itself, with the extra header, as the browser sends it after the preflight.
+    let path = format!("{}?sentry_key={}", p.envelope_path(), p.key);
+    let r = post(
+        &app,
+        &path,
+        &[
+            ("origin", "https://shop.example.com"),
+            ("content-type", "application/x-sentry-envelope"),
+            ("x-tenant", "eu"),
+        ],
+        event_envelope(&format!("{:032x}", 7), "boom", &sha("preflight")),
+    )
+    .await;
+    assert_eq!(outcome(&r), (200, format!("{:032x}", 7)), "{:?}", r.body);
+    assert_eq!(r.headers["access-control-allow-origin"], "*");
+    assert_eq!(stored_events(&app).await, 1);
+}
