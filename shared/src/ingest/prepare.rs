@@ -109,6 +109,14 @@ pub fn event_id(raw: Option<&str>) -> Option<String> {
     }
 }
 
+/// The browser SDK's wrapper (`sentryWrapped`, around every callback its TryCatch and
+/// GlobalHandlers integrations instrument): it sits in the app's own bundle when the SDK is
+/// bundled without maps, so only its name tells it from the app's code. Sentry's own grouping
+/// leaves it out of the app too.
+fn is_sdk_wrapper(function: Option<&str>) -> bool {
+    function.is_some_and(|f| f == "sentryWrapped" || f.ends_with(".sentryWrapped"))
+}
+
 fn to_out(frame: &Frame, repo_name: &str, platform: Option<&str>) -> OutFrame {
     let mut raw = frame.file_path.clone().filter(|p| !p.is_empty());
     let relative = raw
@@ -134,7 +142,8 @@ fn to_out(frame: &Frame, repo_name: &str, platform: Option<&str>) -> OutFrame {
     OutFrame {
         in_app: rule_in_app
             && frame.in_app != Some(false)
-            && file_path.as_deref().is_some_and(|p| !p.is_empty()),
+            && file_path.as_deref().is_some_and(|p| !p.is_empty())
+            && !is_sdk_wrapper(frame.function.as_deref()),
         file_path,
         line_number: frame.line_number,
         column_number: frame.column_number,
@@ -318,6 +327,45 @@ mod tests {
         assert_eq!(top.file_path.as_deref(), Some("app/payments.py"));
         assert_eq!(top.line_number, Some(2));
         assert!(!p.frames[0].in_app);
+    }
+
+    #[test]
+    fn the_browser_sdks_wrapper_is_never_the_apps_code() {
+        // A callback the browser SDK wrapped throws inside a dependency: with the SDK bundled
+        // into the app's own unmapped bundle, the wrapper's frame is the newest one there.
+        let frame = |path: &str, function: &str, line| Frame {
+            file_path: Some(path.into()),
+            function: Some(function.into()),
+            line_number: Some(line),
+            ..Default::default()
+        };
+        let ev = ErrorEvent {
+            error_message: "boom".into(),
+            platform: Some("javascript".into()),
+            frames: vec![
+                frame("https://shop.example.com/assets/index.js", "start", 3),
+                frame(
+                    "https://shop.example.com/assets/index.js",
+                    "sentryWrapped",
+                    1,
+                ),
+                frame(
+                    "https://browser.sentry-cdn.com/8.45.0/bundle.min.js",
+                    "n",
+                    2,
+                ),
+                frame("https://shop.example.com/node_modules/lib/x.js", "parse", 7),
+            ],
+            ..Default::default()
+        };
+        let p = prepare(ev, "shop", "proj_x", "e1".into(), &test_privacy());
+        let in_app: Vec<_> = p.frames.iter().map(|f| f.in_app).collect();
+        assert_eq!(in_app, [false, false, false, true]);
+        let top = p.top.unwrap();
+        assert_eq!(
+            (top.function.as_deref(), top.line_number),
+            (Some("start"), Some(3))
+        );
     }
 
     fn test_privacy() -> Privacy<'static> {

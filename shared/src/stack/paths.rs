@@ -84,7 +84,7 @@ pub fn normalize_path(raw: &str, repo_name: &str) -> NormalizedPath {
     let absolute = body.starts_with('/') && !matches!(scheme, Scheme::Url | Scheme::Extension);
     let segments = resolve_segments(body);
 
-    let mut in_app = !is_external(&segments, absolute);
+    let mut in_app = !is_external(&segments, absolute) && !is_sentry_cdn(&s);
     if matches!(scheme, Scheme::Extension)
         || (matches!(scheme, Scheme::Webpack) && segments.first() == Some(&"webpack"))
     {
@@ -99,6 +99,21 @@ pub fn normalize_path(raw: &str, repo_name: &str) -> NormalizedPath {
         path: rest.join("/"),
         in_app,
     }
+}
+
+/// A URL on Sentry's CDN: the browser SDK loaded from `browser.sentry-cdn.com/<version>/…` (or
+/// the Loader Script's `js.sentry-cdn.com`). Its frames are the SDK wrapping the app's callbacks,
+/// never the app's code.
+fn is_sentry_cdn(url: &str) -> bool {
+    let Some((_, after)) = url.split_once("://") else {
+        return false;
+    };
+    let host = after
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    host == "sentry-cdn.com" || host.ends_with(".sentry-cdn.com")
 }
 
 /// What kind of prefix `strip_scheme` removed.

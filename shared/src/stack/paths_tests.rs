@@ -27,6 +27,22 @@ fn normalizes_paths() {
             true,
         ),
         ("webpack-internal:///./src/lib/db.ts", "src/lib/db.ts", true),
+        // The browser SDK from Sentry's CDN wraps the app's callbacks: not the app's code.
+        (
+            "https://browser.sentry-cdn.com/8.45.0/bundle.tracing.min.js",
+            "8.45.0/bundle.tracing.min.js",
+            false,
+        ),
+        (
+            "https://js.sentry-cdn.com/0123abcd.min.js",
+            "0123abcd.min.js",
+            false,
+        ),
+        (
+            "https://sentry-cdn.com.evil.example/js/app.js",
+            "js/app.js",
+            true,
+        ),
         ("file:///var/task/index.mjs", "index.mjs", true),
         (
             "file:///home/dev/checkout-api/src/server.mjs",
