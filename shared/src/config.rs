@@ -22,6 +22,9 @@ pub struct Config {
     pub retention_days: u32,
     /// Events per project per minute; 0 turns the limit off.
     pub rate_limit_per_minute: u32,
+    /// Concurrent ingest statements per instance (`CAIRN_INGEST_WRITERS`); 0: half the pool
+    /// (`ingest::group::writers`).
+    pub ingest_writers: usize,
     pub db: DbConfig,
     /// Lifetime of a cairn session.
     pub session_ttl: Duration,
@@ -147,6 +150,7 @@ impl Config {
                 "CAIRN_RATE_LIMIT_PER_MINUTE",
                 DEFAULT_RATE_LIMIT_PER_MINUTE,
             )?,
+            ingest_writers: parse_var("CAIRN_INGEST_WRITERS", 0)?,
             db: DbConfig {
                 max_connections: parse_var("CAIRN_DB_MAX_CONNECTIONS", 2)?,
                 acquire_timeout: Duration::from_millis(parse_var(

@@ -190,6 +190,7 @@ pub fn test_config(db_url: &str, github_url: &str, public_url: &str, o: &Options
         },
         retention_days: 90,
         rate_limit_per_minute: o.rate_limit_per_minute,
+        ingest_writers: 0,
         db: DbConfig {
             max_connections: 8,
             acquire_timeout: o.acquire_timeout,

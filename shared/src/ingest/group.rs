@@ -230,14 +230,12 @@ async fn attempt(
         .collect())
 }
 
-/// Concurrent ingest statements for a pool of `max_connections`: half of it, so reads, folds
-/// and key lookups always find a connection.
-pub fn writers(max_connections: u32) -> usize {
-    if let Some(n) = std::env::var("CAIRN_INGEST_WRITERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
-        return n;
+/// Concurrent ingest statements for a pool of `max_connections`: `configured` when set
+/// (`CAIRN_INGEST_WRITERS`, a tuning knob for `cairn serve`), else half the pool, so reads,
+/// folds and key lookups always find a connection.
+pub fn writers(max_connections: u32, configured: usize) -> usize {
+    if configured > 0 {
+        return configured;
     }
     (max_connections as usize / 2).max(1)
 }
