@@ -1,6 +1,7 @@
 //! Retention: deletes events older than `CAIRN_RETENTION_DAYS` in bounded batches, each its own
 //! short transaction (no long locks, no table rewrite), plus expired auth and bookkeeping rows,
-//! and source-map bundles nothing has resolved a frame through for as long (`sourcemaps::store`).
+//! and source-map bundles nothing has resolved a frame through for as long (`sourcemaps::store`);
+//! first it locates incidents still waiting for maps that have come (`sourcemaps::late::sweep`).
 //! Incidents and their counts stay: counts live on the incident, not in the events.
 
 use serde::Serialize;
@@ -20,6 +21,9 @@ pub struct Report {
     pub source_map_bundles: u64,
     /// Uploaded chunks never assembled within a day.
     pub upload_chunks: u64,
+    /// Not a deletion: incidents located through maps they still waited for (a late-map pass
+    /// that ran out of time or failed, `sourcemaps::late::sweep`).
+    pub late_located_incidents: u64,
     pub batches: u64,
 }
 
@@ -77,6 +81,8 @@ pub async fn run(pool: &PgPool, days: u32) -> Result<Report, sqlx::Error> {
     .execute(pool)
     .await?
     .rows_affected();
+    // Before the purge: the waits being settled bump their bundles' use.
+    r.late_located_incidents = crate::sourcemaps::late::sweep(pool).await?;
     (r.source_map_bundles, r.upload_chunks) =
         crate::sourcemaps::store::purge(pool, days as u32).await?;
     tracing::info!(

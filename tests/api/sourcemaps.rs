@@ -9,7 +9,7 @@ use shared::sourcemaps::assemble::{assemble, AssembleError, AssembleRequest, Ass
 use shared::sourcemaps::chunks::{self, sha1_hex, Chunk};
 use shared::sourcemaps::frames::{self, MinifiedFrame};
 use shared::sourcemaps::resolve::MapCache;
-use shared::sourcemaps::{store, tokens, Limits};
+use shared::sourcemaps::{late, store, tokens, Limits};
 
 use crate::helpers::TestApp;
 
@@ -501,4 +501,179 @@ async fn ingest_groups_minified_events_on_the_original_line_their_uploaded_map_g
             ),
         ]
     );
+}
+
+/// Where each incident of `project_id` is, by location then fingerprint, with its waits.
+async fn located(app: &TestApp, project_id: &str) -> Vec<(Location, i64)> {
+    sqlx::query_as::<
+        _,
+        (
+            Option<String>,
+            Option<i32>,
+            Option<i32>,
+            Option<String>,
+            i64,
+            i64,
+        ),
+    >(
+        "select i.file_path, i.line_number, i.column_number, i.function,
+                (select count(*) from incident_events e where e.incident_id = i.incident_id),
+                (select count(*) from sourcemap_waits w where w.incident_id = i.incident_id)
+           from incidents i where i.project_id = $1 order by i.file_path, i.fingerprint",
+    )
+    .bind(project_id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(f, l, c, n, events, waits)| ((f, l, c, n, events), waits))
+    .collect()
+}
+
+/// A project whose events of two builds (minified names `a` and `q`) came before the map of
+/// their bundle; then the bundle is stored without the late pass an assemble call runs (as if
+/// that pass had failed).
+async fn events_before_their_map(
+    app: &TestApp,
+) -> (crate::sentry::SentryProject, tokens::TokenProject) {
+    let sentry = crate::sentry::SentryProject::create(app, "acme/checkout-web").await;
+    for (i, name) in [(1, "a"), (2, "q")] {
+        let r = app
+            .send(
+                "POST",
+                &sentry.store_path(),
+                &[("x-sentry-auth", &sentry.auth_header())],
+                minified_event(i, name, ID).to_string(),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    }
+    let minified = |name: &str| {
+        (
+            (
+                Some("app.js".to_owned()),
+                Some(1),
+                Some(14),
+                Some(name.to_owned()),
+                1,
+            ),
+            1,
+        )
+    };
+    assert_eq!(
+        located(app, &sentry.project_id).await,
+        [minified("a"), minified("q")],
+        "stored as sent, each waiting for the map"
+    );
+    let bytes = bundle_zip();
+    let bundle = shared::sourcemaps::bundle::read(&bytes, &limits()).unwrap();
+    store::save_bundle(
+        &app.pool,
+        &sentry.project_id,
+        &sha1_hex(&bytes),
+        &[],
+        &bundle,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let project = upload_token_project(app, &sentry.project_id).await;
+    (sentry, project)
+}
+
+async fn upload_token_project(app: &TestApp, project_id: &str) -> tokens::TokenProject {
+    let new = tokens::create(&app.pool, project_id, None, None, &app.addr, "acme")
+        .await
+        .unwrap();
+    tokens::authenticate(&app.pool, new.token.expose())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn original(events: i64) -> (Location, i64) {
+    (
+        (
+            Some("src/util.ts".to_owned()),
+            Some(3),
+            Some(11),
+            Some("divide".to_owned()),
+            events,
+        ),
+        0,
+    )
+}
+
+#[tokio::test]
+async fn incidents_that_waited_for_a_map_are_located_when_ingest_finds_it_came() {
+    let app = TestApp::spawn().await;
+    let (sentry, project) = events_before_their_map(&app).await;
+
+    // Ingest recorded a wait after the map came (its resolution ran before the bundle's commit):
+    // it sees the map, and locates every incident waiting for it.
+    let incident: String = sqlx::query_scalar("select incident_id from incidents limit 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let wait = late::Wait {
+        incident_id: incident,
+        image: frames::Image {
+            code_file: "app:///app.js".into(),
+            debug_id: shared::sourcemaps::DebugId::parse(ID).unwrap(),
+        },
+    };
+    late::record_waits(
+        &app.pool,
+        &late::RecentWaits::default(),
+        &project.project_id,
+        &project.repo_name,
+        vec![wait],
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        located(&app, &project.project_id).await,
+        [original(1), original(1)],
+        "both builds' incidents are on the original line"
+    );
+    // One of them took the original code's fingerprint: the next event, resolved at ingest,
+    // joins it rather than opening a third incident.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // past ingest's memory of the miss
+    let r = app
+        .send(
+            "POST",
+            &sentry.store_path(),
+            &[("x-sentry-auth", &sentry.auth_header())],
+            minified_event(3, "z", ID).to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let mut events: Vec<i64> = located(&app, &project.project_id)
+        .await
+        .into_iter()
+        .map(|((path, _, _, _, events), _waits)| {
+            assert_eq!(path.as_deref(), Some("src/util.ts"));
+            events
+        })
+        .collect();
+    events.sort();
+    assert_eq!(events, [1, 2]);
+}
+
+#[tokio::test]
+async fn the_retention_sweep_locates_incidents_a_failed_pass_left_waiting() {
+    let app = TestApp::spawn().await;
+    let (_, project) = events_before_their_map(&app).await;
+
+    let report = shared::retention::run(&app.pool, 90).await.unwrap();
+
+    assert_eq!(report.late_located_incidents, 2);
+    assert_eq!(
+        located(&app, &project.project_id).await,
+        [original(1), original(1)]
+    );
+    let again = shared::retention::run(&app.pool, 90).await.unwrap();
+    assert_eq!(again.late_located_incidents, 0, "nothing waits any more");
 }

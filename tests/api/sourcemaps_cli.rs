@@ -309,3 +309,138 @@ async fn sentry_cli_2_uploads_the_maps_that_put_a_minified_frame_on_its_original
 async fn sentry_cli_3_uploads_the_maps_that_put_a_minified_frame_on_its_original_line() {
     uploads_and_resolves(3).await;
 }
+
+/// The incidents of the project as the editor lists them.
+async fn listed(app: &TestApp, project: &SentryProject) -> Vec<Value> {
+    let r = app
+        .get(&format!("/v1/incidents?repo={REPO}"), &project.session)
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body["incidents"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn maps_uploaded_after_the_event_still_put_its_incident_on_the_original_line() {
+    let app = TestApp::spawn().await;
+    let project = SentryProject::create(&app, REPO).await;
+    let new = tokens::create(
+        &app.pool,
+        &project.project_id,
+        None,
+        Some("ci"),
+        &app.addr,
+        "acme",
+    )
+    .await
+    .unwrap();
+    let checkout = Checkout::new();
+    let repo = checkout.repo();
+    let mut esbuild = tokio::process::Command::new(installed(".bin/esbuild"));
+    esbuild
+        .args(["src/app.js", "--bundle", "--minify", "--sourcemap"])
+        .args([
+            "--platform=node",
+            "--external:@sentry/node",
+            "--outdir=dist",
+        ])
+        .current_dir(&repo);
+    run(esbuild, "esbuild").await;
+    let mut inject = sentry_cli(3, new.token.expose(), &repo);
+    inject.args(["sourcemaps", "inject", "dist"]);
+    run(inject, "sentry-cli sourcemaps inject").await;
+    let commit = sha("maps-late");
+    let throw_once = || {
+        let mut node = tokio::process::Command::new("node");
+        node.arg("dist/app.js")
+            .current_dir(&repo)
+            .env("CAIRN_DSN", &project.dsn)
+            .env("COMMIT_SHA", &commit)
+            .env(
+                "NODE_PATH",
+                installed("@sentry/node")
+                    .parent()
+                    .unwrap()
+                    .parent()
+                    .unwrap(),
+            );
+        run(node, "the minified app")
+    };
+
+    // The new build throws before its maps are uploaded: the event is stored as sent, on the
+    // minified bundle's line, and its incident waits for the bundle's debug id.
+    throw_once().await;
+    let before = listed(&app, &project).await;
+    assert_eq!(before.len(), 1, "{before:?}");
+    let (bundle_line, _) = position_of(&repo.join("dist/app.js"), "division by zero");
+    assert_eq!(
+        (&before[0]["file_path"], &before[0]["line_number"]),
+        (&Value::from("dist/app.js"), &Value::from(bundle_line)),
+        "before the maps: {}",
+        before[0]
+    );
+    let waiting: i64 = sqlx::query_scalar("select count(*) from sourcemap_waits")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(waiting, 1);
+
+    // The maps come: the upload locates the incident, for the editor, at once.
+    let mut upload = sentry_cli(3, new.token.expose(), &repo);
+    upload.args(["sourcemaps", "upload", "--project", "checkout-web", "dist"]);
+    run(upload, "sentry-cli sourcemaps upload").await;
+    let after = listed(&app, &project).await;
+    let (line, column) = position_of(&repo.join("src/math.js"), "new Error(");
+    assert_eq!(after.len(), 1, "{after:?}");
+    let i = &after[0];
+    assert_eq!(i["incident_id"], before[0]["incident_id"]);
+    assert_eq!(
+        (
+            &i["file_path"],
+            &i["line_number"],
+            &i["column_number"],
+            &i["function"]
+        ),
+        (
+            &Value::from("src/math.js"),
+            &Value::from(line),
+            &Value::from(column),
+            &Value::from("divide")
+        ),
+        "after the maps: {i}"
+    );
+    let frames: Vec<&str> = i["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["in_app"] == true)
+        .filter_map(|f| f["file_path"].as_str())
+        .collect();
+    assert_eq!(
+        frames[..2],
+        ["src/math.js", "src/math.js"],
+        "divide, then average: {frames:?}"
+    );
+    assert!(frames.contains(&"src/app.js"), "{frames:?}");
+    let at_commit = app
+        .get(
+            &format!("/v1/incidents?repo={REPO}&commit={commit}"),
+            &project.session,
+        )
+        .await;
+    assert_eq!(at_commit.body["incidents"][0]["line_number"], line);
+    let waiting: i64 = sqlx::query_scalar("select count(*) from sourcemap_waits")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(waiting, 0);
+
+    // The next event is resolved at ingest, grouped on the original code: the same incident.
+    tokio::time::sleep(Duration::from_millis(1100)).await; // past ingest's memory of the miss
+    throw_once().await;
+    app.fold().await;
+    let later = listed(&app, &project).await;
+    assert_eq!(later.len(), 1, "one bug, one incident: {later:?}");
+    assert_eq!(later[0]["incident_id"], before[0]["incident_id"]);
+    assert_eq!(later[0]["occurrence_count"], 2);
+    assert_eq!(later[0]["line_number"], line);
+}

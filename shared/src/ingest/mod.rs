@@ -38,6 +38,8 @@ pub struct Ingest {
     folds: fold::FoldPacer,
     /// Source maps parsed for minified frames (see `sourcemaps::frames::resolve_event`).
     maps: MapCache,
+    /// Incidents recorded lately as waiting for a map (see `sourcemaps::late`).
+    waits: sourcemaps::late::RecentWaits,
     /// The keyed hash of end users (see [`crate::scrub::UserHasher`]).
     users: crate::scrub::UserHasher,
 }
@@ -56,13 +58,14 @@ impl Ingest {
     pub fn with_pool(config: &Config, pool: PgPool) -> Self {
         Self {
             writer: group::GroupCommit::new(
-                group::writers(config.db.max_connections),
+                group::writers(config.db.max_connections, config.ingest_writers),
                 store::incident_id_salt(&config.secret_key),
             ),
             limiter: ratelimit::RateLimiter::new(config.rate_limit_per_minute),
             keys: KeyCache::default(),
             folds: fold::FoldPacer::default(),
             maps: MapCache::new(MAP_CACHE_BYTES),
+            waits: Default::default(),
             users: crate::scrub::UserHasher::new(&config.secret_key),
             pool,
         }
@@ -181,10 +184,12 @@ pub async fn ingest(
         },
     };
     let mut prepared = Vec::with_capacity(events.len());
+    // Per event, the images whose map is missing: its incident waits for them.
+    let mut missing_maps = Vec::with_capacity(events.len());
     for mut ev in events {
         let id = prepare::event_id(ev.event_id.as_deref()).ok_or(IngestError::InvalidEventId)?;
         resolve(pool, project, &mut ev, source).await?;
-        sourcemaps::frames::resolve_event(
+        let missing = sourcemaps::frames::resolve_event(
             pool,
             &state.maps,
             &project.project_id,
@@ -192,6 +197,7 @@ pub async fn ingest(
             &mut ev,
         )
         .await;
+        missing_maps.push(missing);
         prepared.push(prepare::prepare(
             ev,
             &project.repo_name,
@@ -232,6 +238,29 @@ pub async fn ingest(
     if !waiting.is_empty() {
         if let Err(e) = backfill::after_ingest(pool, &project.project_id, &waiting).await {
             tracing::warn!(error = %e, "filling in commits of waiting events failed; the deployment's next delivery will");
+        }
+    }
+    let waits: Vec<sourcemaps::late::Wait> = missing_maps
+        .into_iter()
+        .zip(&stored)
+        .flat_map(|(images, s)| {
+            images.into_iter().map(|image| sourcemaps::late::Wait {
+                incident_id: s.incident_id.clone(),
+                image,
+            })
+        })
+        .collect();
+    if !waits.is_empty() {
+        if let Err(e) = sourcemaps::late::record_waits(
+            pool,
+            &state.waits,
+            &project.project_id,
+            &project.repo_name,
+            waits,
+        )
+        .await
+        {
+            tracing::warn!(error = %e, "recording incidents that wait for source maps failed; they keep their minified location");
         }
     }
     state.folds.fold_soon(pool);

@@ -158,15 +158,20 @@ pub struct Privacy<'a> {
     pub ips: crate::scrub::Ips,
 }
 
-/// Prepares `ev` for the project whose repo is named `repo_name`. `event_id` must already be
-/// valid (see [`event_id`]).
-pub fn prepare(
-    mut ev: ErrorEvent,
-    repo_name: &str,
-    project_id: &str,
-    event_id: String,
-    privacy: &Privacy<'_>,
-) -> Prepared {
+/// What grouping reads of an event: its frames made repo-relative (newest call first), the top
+/// in-app frame that locates it, and its fingerprint.
+#[derive(Debug, Clone)]
+pub struct Grouped {
+    pub error_type: Option<String>,
+    pub error_message: String,
+    pub frames: Vec<OutFrame>,
+    pub top: Option<OutFrame>,
+    pub fingerprint: String,
+}
+
+/// Groups `ev` for the repo named `repo_name`, taking its frames and error type (the rest of
+/// [`prepare`], and `sourcemaps::late` for an event whose maps came after it).
+pub fn group(ev: &mut ErrorEvent, repo_name: &str) -> Grouped {
     let mut error_type = ev.error_type.take();
     let mut frames_in = std::mem::take(&mut ev.frames);
     if frames_in.is_empty() {
@@ -196,13 +201,38 @@ pub fn prepare(
         top.as_ref().and_then(|t| t.file_path.as_deref()),
         top.as_ref().and_then(|t| t.function.as_deref()),
     );
-    let fp = match ev.fingerprint.as_deref() {
+    let fingerprint = match ev.fingerprint.as_deref() {
         Some(parts) if !parts.is_empty() => {
             let parts: Vec<String> = parts.iter().take(32).map(|p| clean(p, 1024)).collect();
             fingerprint::sdk_fingerprint(&parts, &default)
         }
         _ => default,
     };
+    Grouped {
+        error_type,
+        error_message,
+        frames,
+        top,
+        fingerprint,
+    }
+}
+
+/// Prepares `ev` for the project whose repo is named `repo_name`. `event_id` must already be
+/// valid (see [`event_id`]).
+pub fn prepare(
+    mut ev: ErrorEvent,
+    repo_name: &str,
+    project_id: &str,
+    event_id: String,
+    privacy: &Privacy<'_>,
+) -> Prepared {
+    let Grouped {
+        error_type,
+        error_message,
+        frames,
+        top,
+        fingerprint: fp,
+    } = group(&mut ev, repo_name);
     let level = match ev.level.as_deref().map(str::to_ascii_lowercase).as_deref() {
         Some(l @ ("fatal" | "error" | "warning" | "info" | "debug")) => l.to_owned(),
         Some("warn") => "warning".to_owned(),

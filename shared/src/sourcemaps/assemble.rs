@@ -4,7 +4,8 @@
 //! anything else: answering `missingChunks: []` early would make it skip the upload.
 //!
 //! Assembly is synchronous: the chunks are joined, checked against the bundle's SHA-1, unzipped
-//! under the [`Limits`], every source map parsed, and the whole stored in one transaction. Any
+//! under the [`Limits`], every source map parsed, and the whole stored in one transaction; then
+//! the incidents that waited for the bundle's debug ids are located (`late`). Any
 //! fault in the upload is `state: error` with a `detail` (never a 5xx, never half a bundle); a
 //! bundle assembled before answers `ok` at once.
 
@@ -178,6 +179,14 @@ pub async fn assemble(
         req.dist.as_deref().filter(|v| !v.trim().is_empty()),
     )
     .await?;
+    // Incidents whose events came before these maps are located now (module `late`).
+    super::late::after_upload(
+        pool,
+        &project.project_id,
+        &project.repo_name,
+        &stored.debug_ids,
+    )
+    .await;
     Ok(Assembled {
         response: AssembleResponse::state(AssembleState::Ok),
         stored: Some(stored),

@@ -113,16 +113,17 @@ pub fn apply(frames: &mut [Frame], resolution: &Resolution, repo_name: &str) {
 /// Puts an event's minified frames on their originals (before it is grouped, so the fingerprint
 /// is the original code's), through the uploaded maps of the images its `debug_meta` names; an
 /// event without images is left alone. A database failure leaves the frames as sent (logged):
-/// resolution never makes an event fail.
+/// resolution never makes an event fail. Returns the images a frame points into whose map cairn
+/// does not have (yet): the event's incident waits for them (`sourcemaps::late`).
 pub async fn resolve_event(
     pool: &PgPool,
     cache: &MapCache,
     project_id: &str,
     repo_name: &str,
     ev: &mut ErrorEvent,
-) {
+) -> Vec<Image> {
     if ev.debug_images.is_empty() || ev.frames.is_empty() {
-        return;
+        return Vec::new();
     }
     let minified = positions(&ev.frames);
     let limits = Limits::DEFAULT;
@@ -139,10 +140,11 @@ pub async fn resolve_event(
         Ok(resolution) => resolution,
         Err(e) => {
             tracing::warn!(error = %e, project.id = project_id, "source maps unavailable; frames kept as sent");
-            return;
+            return Vec::new();
         }
     };
     apply(&mut ev.frames, &resolution, repo_name);
+    resolution.missing
 }
 
 /// Resolves `frames` (oldest call first) through the maps of `images` for `project_id`.

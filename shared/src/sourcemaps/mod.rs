@@ -12,6 +12,7 @@
 //! - [`frames`]: an event's frames matched to its `debug_meta` images and resolved.
 //! - [`resolve`]: a minified frame through its map to the original file, line, column and name,
 //!   with a per-instance cache of parsed maps under a memory budget.
+//! - [`late`]: incidents whose events came before their maps, located again when the maps come.
 //! - [`releases`]: releases the upload tools announce, recorded with their commit.
 //! - [`paths`]: a map's `sources` entry made repo-relative (bundler prefixes, then the stack
 //!   path rules).
@@ -21,6 +22,7 @@ pub mod bundle;
 pub mod chunks;
 mod error;
 pub mod frames;
+pub mod late;
 mod multipart;
 pub mod paths;
 pub mod releases;

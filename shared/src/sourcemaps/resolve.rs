@@ -112,8 +112,11 @@ pub fn caller_names(resolved: &[Option<Original>]) -> Vec<Option<String>> {
         .collect()
 }
 
-/// How long a debug id with no map is not asked for again.
-const MISS_TTL: Duration = Duration::from_secs(10);
+/// How long a debug id with no map is not asked for again: one lookup per second and id at most
+/// for an app that never uploads its maps, and events that come a second after the upload are
+/// resolved at ingest (before, they land in the incident that waited and was located, see
+/// `sourcemaps::late`, or for that second in one of their own, located the same way).
+const MISS_TTL: Duration = Duration::from_secs(1);
 /// Most misses remembered.
 const MAX_MISSES: usize = 10_000;
 
