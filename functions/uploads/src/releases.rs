@@ -69,6 +69,20 @@ async fn record(
     Ok(())
 }
 
+/// `releases new`, by either path: recorded, and answered as the release now is.
+async fn create(
+    state: &AppState,
+    project: &TokenProject,
+    body: &NewRelease,
+) -> Result<Response, UploadsError> {
+    let released = body.date_released.is_some();
+    record(state, project, &body.version, released).await?;
+    Ok(http::json(
+        201,
+        &release_info(project, body.version.trim(), released),
+    ))
+}
+
 /// `POST /api/0/organizations/{org}/releases/`: `releases new`.
 #[utoipa::path(post, path = "/api/0/organizations/{org}/releases/", tag = "uploads", security(("upload_token" = [])),
     params(("org" = String, Path, description = "the repository owner")), request_body = NewRelease,
@@ -83,12 +97,7 @@ async fn new_release(
     Param(_): Param<OrgPath>,
     Json(body): Json<NewRelease>,
 ) -> Result<Response, UploadsError> {
-    let released = body.date_released.is_some();
-    record(&state, &project, &body.version, released).await?;
-    Ok(http::json(
-        201,
-        &release_info(&project, body.version.trim(), released),
-    ))
+    create(&state, &project, &body).await
 }
 
 /// `POST /api/0/projects/{org}/{project}/releases/`: `releases new` of older clients.
@@ -106,12 +115,7 @@ async fn new_project_release(
     Param(_): Param<(String, String)>,
     Json(body): Json<NewRelease>,
 ) -> Result<Response, UploadsError> {
-    let released = body.date_released.is_some();
-    record(&state, &project, &body.version, released).await?;
-    Ok(http::json(
-        201,
-        &release_info(&project, body.version.trim(), released),
-    ))
+    create(&state, &project, &body).await
 }
 
 /// `GET /api/0/organizations/{org}/releases/{version}/`: `releases info`.
