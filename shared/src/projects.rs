@@ -228,7 +228,6 @@ pub async fn describe(
     public_url: &str,
     ids: &[String],
 ) -> Result<Vec<ProjectInfo>, ProjectsError> {
-    crate::ingest::fold::fold_pending(pool).await?;
     let rows = sqlx::query(
         "select project_id, repo_owner, repo_name, sentry_id, platform, vercel_project_id, created_at,
                 store_ip_addresses
@@ -237,17 +236,13 @@ pub async fn describe(
     .bind(ids)
     .fetch_all(pool)
     .await?;
-    let keys = sqlx::query(
-        "select k.key_id, k.project_id, k.prefix, k.created_at, k.revoked_at,
-                coalesce(u.usage_count, 0) + coalesce(p.n, 0) as usage_count,
-                greatest(u.last_used_at, p.last_seen) as last_used_at
-           from ingest_keys k
-           left join api_key_usage u on u.key_id = k.key_id
-           left join (select e.key_id, sum(e.n) as n, max(b.seen_at) as last_seen
-                        from incident_counts_batches b, unnest(b.key_ids, b.counts) as e(key_id, n)
-                       group by e.key_id) p on p.key_id = k.key_id
+    let keys = sqlx::query(&format!(
+        "select k.key_id, k.project_id, k.prefix, k.created_at, k.revoked_at, u.usage_count,
+                u.last_used_at
+           from ingest_keys k, lateral {} u
           where k.project_id = any($1) order by k.created_at",
-    )
+        keys::usage_sql("k.key_id")
+    ))
     .bind(ids)
     .fetch_all(pool)
     .await?;

@@ -606,3 +606,50 @@ async fn an_event_id_stored_concurrently_is_answered_as_that_duplicate() {
             .unwrap();
     assert_eq!(stored, 1);
 }
+
+#[tokio::test]
+async fn a_keys_usage_includes_events_not_folded_yet_when_read_or_revoked() {
+    let app = TestApp::spawn().await;
+    let (session, project) = app.project("acme/checkout-api").await;
+    let project_id = project["project_id"].as_str().unwrap();
+    let key = project["ingest_key"].as_str().unwrap();
+    // A fold that never ends: the advisory lock every fold tries first, held meanwhile.
+    let mut folding = app.pool.acquire().await.unwrap();
+    sqlx::query("select pg_advisory_lock(7463201)")
+        .execute(&mut *folding)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let r = app.ingest(key, &node_error(&sha("c1"))).await;
+        assert_eq!(r.status, 202, "{:?}", r.body);
+    }
+    let pending: i64 = sqlx::query_scalar("select count(*) from incident_counts_batches")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(pending > 0, "nothing was folded");
+
+    let read = app
+        .get(&format!("/v1/projects/{project_id}"), &session)
+        .await;
+    let key_id = read.body["keys"][0]["key_id"].as_str().unwrap().to_owned();
+    let revoked = app
+        .send(
+            "DELETE",
+            &format!("/v1/projects/{project_id}/keys/{key_id}"),
+            &[("authorization", &format!("Bearer {session}"))],
+            "",
+        )
+        .await;
+
+    assert_eq!(read.status, 200, "{:?}", read.body);
+    assert_eq!(read.body["keys"][0]["usage_count"], 3);
+    assert!(read.body["keys"][0]["last_used_at"].is_string());
+    assert_eq!(revoked.status, 200, "{:?}", revoked.body);
+    assert_eq!(revoked.body["usage_count"], 3, "{:?}", revoked.body);
+    assert!(revoked.body["last_used_at"].is_string());
+    sqlx::query("select pg_advisory_unlock(7463201)")
+        .execute(&mut *folding)
+        .await
+        .unwrap();
+}

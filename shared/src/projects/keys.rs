@@ -62,6 +62,20 @@ pub async fn new_key(
     })
 }
 
+/// A key's uses: what folds counted (`api_key_usage`) plus what is still pending in the fold
+/// queue, so an answer never lags behind the events already acknowledged. `{key}` is the SQL
+/// expression of the key id; the queue is short (folds drain it continuously).
+pub(crate) fn usage_sql(key: &str) -> String {
+    format!(
+        "(select coalesce((select usage_count from api_key_usage where key_id = {key}), 0)
+                 + coalesce(sum(e.n), 0) as usage_count,
+                 greatest((select last_used_at from api_key_usage where key_id = {key}), max(b.seen_at))
+                   as last_used_at
+            from incident_counts_batches b, unnest(b.key_ids, b.counts) as e(key_id, n)
+           where e.key_id = {key})"
+    )
+}
+
 /// Revokes a key: ingest refuses it from the next request on.
 pub async fn revoke_key(
     auth: &Auth,
@@ -71,15 +85,15 @@ pub async fn revoke_key(
 ) -> Result<KeyInfo, ProjectsError> {
     let p = find_for(auth, caller, project_id, Permission::Admin).await?;
     let mut tx = auth.pool().begin().await?;
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "with k as (
              update ingest_keys set revoked_at = coalesce(revoked_at, now())
               where key_id = $1 and project_id = $2
               returning key_id, prefix, created_at, revoked_at)
-         select k.key_id, k.prefix, k.created_at, k.revoked_at,
-                coalesce(u.usage_count, 0) as usage_count, u.last_used_at
-           from k left join api_key_usage u on u.key_id = k.key_id",
-    )
+         select k.key_id, k.prefix, k.created_at, k.revoked_at, u.usage_count, u.last_used_at
+           from k, lateral {} u",
+        usage_sql("k.key_id")
+    ))
     .bind(key_id)
     .bind(&p.project_id)
     .fetch_optional(&mut *tx)
