@@ -677,3 +677,76 @@ async fn the_retention_sweep_locates_incidents_a_failed_pass_left_waiting() {
     let again = shared::retention::run(&app.pool, 90).await.unwrap();
     assert_eq!(again.late_located_incidents, 0, "nothing waits any more");
 }
+
+#[tokio::test]
+async fn an_event_waiting_for_its_deployment_gets_the_location_its_late_map_gives() {
+    let app = TestApp::spawn().await;
+    let sentry = crate::sentry::SentryProject::create(&app, "acme/checkout-web").await;
+    // A Vercel app's event names its deployment, which cairn has not heard of yet, and a
+    // bundle whose map is not uploaded yet.
+    let mut event = minified_event(1, "a", ID);
+    event.as_object_mut().unwrap().remove("release");
+    event["tags"] = json!({"vercel.deployment_id": "dpl_late"});
+    let r = app
+        .send(
+            "POST",
+            &sentry.store_path(),
+            &[("x-sentry-auth", &sentry.auth_header())],
+            event.to_string(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let pending = || async {
+        sqlx::query_scalar::<_, serde_json::Value>(
+            "select pending_location from incident_events where commit_sha is null",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(pending().await["file_path"], "app.js");
+
+    // The map comes first: the location the deployment will give the event is the original's.
+    let project = upload_token_project(&app, &sentry.project_id).await;
+    let bytes = bundle_zip();
+    chunks::store(&app.pool, &project.project_id, &chunked(&bytes))
+        .await
+        .unwrap();
+    let done = assemble(&app.pool, &project, request(&bytes, &[]), &limits())
+        .await
+        .unwrap();
+    assert_eq!(done.response.state, AssembleState::Ok);
+    let location = pending().await;
+    assert_eq!(
+        (
+            &location["file_path"],
+            &location["line_number"],
+            &location["function"]
+        ),
+        (&json!("src/util.ts"), &json!(3), &json!("divide")),
+        "{location}"
+    );
+
+    // Then the deployment: the incident's row at its commit is on the original line.
+    let commit = crate::helpers::sha("dpl-late");
+    sqlx::query(
+        "insert into deployments (deployment_id, project_id, commit_sha, target)
+         values ('dpl_late', $1, $2, 'production')",
+    )
+    .bind(&sentry.project_id)
+    .bind(&commit)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    shared::ingest::backfill::fill_commits_now(&app.pool, "dpl_late")
+        .await
+        .unwrap();
+    let at_commit: (Option<String>, Option<i32>, Option<i32>) = sqlx::query_as(
+        "select file_path, line_number, column_number from incident_commits where commit_sha = $1",
+    )
+    .bind(&commit)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(at_commit, (Some("src/util.ts".into()), Some(3), Some(11)));
+}
