@@ -117,7 +117,8 @@ fn position_of(file: &Path, needle: &str) -> (u32, u32) {
 }
 
 /// The installed `next` CLI run by Node in `repo`, with no Sentry or Next.js settings from the
-/// environment and telemetry off, in a process group of its own (see [`ProcessGroup`]).
+/// environment and telemetry off (Next.js's, and the JavaScript `sentry` CLI's own; the plugin's
+/// is `telemetry: false` in next.config.ts), in a process group of its own (see [`ProcessGroup`]).
 fn next(repo: &Path, args: &[&str]) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new("node");
     cmd.arg("node_modules/next/dist/bin/next")
@@ -128,8 +129,10 @@ fn next(repo: &Path, args: &[&str]) -> tokio::process::Command {
         .env_remove("SENTRY_PROJECT")
         .env_remove("SENTRY_AUTH_TOKEN")
         .env_remove("SENTRY_DSN")
+        .env_remove("SENTRY_RELEASE")
         .env_remove("NODE_OPTIONS")
         .env("NEXT_TELEMETRY_DISABLED", "1")
+        .env("SENTRY_CLI_NO_TELEMETRY", "1")
         .env("HOME", repo.parent().unwrap())
         .process_group(0)
         .kill_on_drop(true);
