@@ -25,6 +25,7 @@ mod sentry;
 mod serve;
 mod sourcemaps;
 mod sourcemaps_cli;
+mod sourcemaps_nextjs;
 mod translate;
 mod uploads;
 mod vercel;

@@ -60,7 +60,13 @@ async fn only_a_live_upload_token_opens_the_upload_routes() {
     }
     let r = app.get(&path, &token).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    assert_eq!(r.body["url"], "/api/0/organizations/acme/chunk-upload/");
+    assert_eq!(
+        r.body["url"],
+        json!(format!(
+            "{}/api/0/organizations/acme/chunk-upload/",
+            app.addr
+        ))
+    );
     assert_eq!(r.body["compression"], json!(["gzip"]));
     let r = app.get(&format!("{ORG}/"), &token).await;
     assert_eq!((r.status, &r.body["slug"]), (200, &json!("acme")));

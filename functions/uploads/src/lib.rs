@@ -105,7 +105,10 @@ async fn chunk_options(
     Uploader(_): Uploader,
     Param(OrgPath { org }): Param<OrgPath>,
 ) -> Response {
-    http::json(200, &ChunkOptions::new(&org, &state.limits))
+    http::json(
+        200,
+        &ChunkOptions::new(&state.public_url, &org, &state.limits),
+    )
 }
 
 /// `POST /api/0/organizations/{org}/chunk-upload/`: chunks as `multipart/form-data`, one part

@@ -17,8 +17,10 @@ use super::Limits;
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChunkOptions {
-    /// Where chunks go. Relative, so sentry-cli resolves it against the URL it already uses
-    /// (`{base}/api/0/` + this), whatever host name cairn is reached by.
+    /// Where chunks go: absolute, on cairn's public URL, as Sentry answers. sentry-cli 2.x and
+    /// 3.x would resolve a relative path against the URL they use, but the JavaScript `sentry`
+    /// CLI that `@sentry/nextjs` 11 and the bundler plugins upload through fetches this URL as
+    /// given, and refuses (`Credentials: <unknown host>`) one without a host.
     pub url: String,
     pub chunk_size: usize,
     /// One chunk per request: a request stays one chunk plus a little (the 1 MiB body limit).
@@ -38,11 +40,12 @@ pub struct ChunkOptions {
 }
 
 impl ChunkOptions {
-    /// The options for uploads to `org` under `limits`.
-    pub fn new(org: &str, limits: &Limits) -> Self {
+    /// The options for uploads to `org` on cairn at `public_url` under `limits`.
+    pub fn new(public_url: &str, org: &str, limits: &Limits) -> Self {
         let org: String = url::form_urlencoded::byte_serialize(org.as_bytes()).collect();
+        let base = public_url.trim_end_matches('/');
         Self {
-            url: format!("/api/0/organizations/{org}/chunk-upload/"),
+            url: format!("{base}/api/0/organizations/{org}/chunk-upload/"),
             chunk_size: limits.chunk,
             chunks_per_request: 1,
             max_request_size: limits.chunk,
@@ -307,8 +310,16 @@ mod tests {
 
     #[test]
     fn options_are_what_sentry_cli_reads() {
-        let v = serde_json::to_value(ChunkOptions::new("Acme", &Limits::DEFAULT)).unwrap();
-        assert_eq!(v["url"], "/api/0/organizations/Acme/chunk-upload/");
+        let v = serde_json::to_value(ChunkOptions::new(
+            "https://cairn.example.com/",
+            "Acme",
+            &Limits::DEFAULT,
+        ))
+        .unwrap();
+        assert_eq!(
+            v["url"], "https://cairn.example.com/api/0/organizations/Acme/chunk-upload/",
+            "absolute: the JavaScript sentry CLI fetches it as given"
+        );
         assert_eq!(v["chunkSize"], 512 * 1024);
         assert!(v["chunkSize"].as_u64().unwrap().is_power_of_two());
         for key in [

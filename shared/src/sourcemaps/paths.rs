@@ -2,7 +2,9 @@
 //! ways: webpack (`webpack://_N_E/./src/…`, `webpack:///./src/…`, as `@sentry/nextjs` uploads
 //! them before its rewrite), `@sentry/nextjs` after it (`./src/…`), esbuild and rollup relative to
 //! the map (`../src/…`), Turbopack (`[project]/src/…`, `turbopack:///[project]/src/…`, and its
-//! own runtime under `[turbopack]/`). The bundler prefix goes first; the rest is the stack path
+//! own runtime under `[turbopack]/`). A source is a URL, so it is percent-decoded first: Turbopack
+//! writes a Next.js dynamic segment `app/[slug]/page.tsx` as `app/%5Bslug%5D/page.tsx`, and
+//! `@scope` packages as `%40scope`. The bundler prefix goes next; the rest is the stack path
 //! rules' (`stack::paths::normalize_path`: schemes, `.`/`..` segments, deploy roots, the repo-name
 //! segment, and `node_modules` and friends not in-app).
 
@@ -11,7 +13,8 @@ use crate::stack::paths::{normalize_path, NormalizedPath};
 /// The repo-relative path of `source` (as the map names it, `sourceRoot` applied) for the
 /// repository `repo_name`.
 pub fn source_path(source: &str, repo_name: &str) -> NormalizedPath {
-    let s = source.trim();
+    let decoded = percent_decode(source.trim());
+    let s = decoded.as_str();
     let s = strip_ci(s, "turbopack://").map_or(s, |r| r.trim_start_matches('/'));
     if s.starts_with("[turbopack]/") || s.starts_with("[turbopack-node]/") {
         return NormalizedPath {
@@ -22,6 +25,28 @@ pub fn source_path(source: &str, repo_name: &str) -> NormalizedPath {
     // Only at the start: `app/[project]/page.tsx` is a Next.js route segment, not Turbopack's root.
     let s = s.strip_prefix("[project]/").unwrap_or(s);
     normalize_path(s, repo_name)
+}
+
+/// `s` with its `%XX` escapes decoded; `s` itself when it has none, or when what they spell is
+/// not UTF-8. A `%` that starts no escape (`100%.ts`) stays.
+fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_owned();
+    }
+    let bytes = s.as_bytes();
+    let hex = |i: usize| bytes.get(i).and_then(|&b| (b as char).to_digit(16));
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if let (b'%', Some(hi), Some(lo)) = (bytes[i], hex(i + 1), hex(i + 2)) {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
 fn strip_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -80,6 +105,20 @@ mod tests {
             ),
             ("/vercel/path0/src/app/page.tsx", "src/app/page.tsx", true),
             ("file:///srv/checkout-web/src/x.ts", "src/x.ts", true),
+            // Turbopack percent-encodes its sources (a dynamic segment, a scoped package).
+            (
+                "../../../app/api/carts/%5Bcart%5D/checkout/route.ts",
+                "app/api/carts/[cart]/checkout/route.ts",
+                true,
+            ),
+            (
+                "../../../node_modules/%40sentry/core/src/client.ts",
+                "node_modules/@sentry/core/src/client.ts",
+                false,
+            ),
+            ("./src/caf%C3%A9.ts", "src/café.ts", true),
+            ("./src/100%.ts", "src/100%.ts", true),
+            ("./src/bad%FF.ts", "src/bad%FF.ts", true),
         ] {
             assert_eq!(
                 source_path(source, repo),
