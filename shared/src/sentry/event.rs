@@ -48,31 +48,6 @@ const MAX_FINGERPRINT: usize = 50;
 /// (checked before parsing), [`SentryError::InvalidJson`], and [`SentryError::InvalidEvent`] for
 /// JSON that is not an object. Wrongly typed fields are ignored, never an error.
 pub fn event_from_json(bytes: &[u8]) -> Result<ErrorEvent, SentryError> {
-    let mut mapped = read_event(bytes)?;
-    mapped.debug_images = debug_images(bytes);
-    Ok(mapped)
-}
-
-/// The `sourcemap` images of the event's `debug_meta`, read from the text only when it names
-/// one (JavaScript SDKs with debug ids); anything unreadable is no image.
-fn debug_images(bytes: &[u8]) -> Vec<crate::sourcemaps::frames::Image> {
-    #[derive(serde::Deserialize)]
-    struct DebugMetaOnly {
-        debug_meta: Option<Value>,
-    }
-    if !bytes.windows(12).any(|w| w == b"\"debug_meta\"") {
-        return Vec::new();
-    }
-    match serde_json::from_slice::<DebugMetaOnly>(bytes) {
-        Ok(DebugMetaOnly {
-            debug_meta: Some(meta),
-        }) => crate::sourcemaps::frames::images(&meta),
-        _ => Vec::new(),
-    }
-}
-
-/// [`event_from_json`] without the debug images.
-fn read_event(bytes: &[u8]) -> Result<ErrorEvent, SentryError> {
     if bytes.len() > MAX_EVENT_BYTES {
         return Err(SentryError::EventTooLarge {
             limit: MAX_EVENT_BYTES,
@@ -150,8 +125,20 @@ fn map_event(event: &view::Event<'_>) -> ErrorEvent {
         metadata,
         platform: str_field(&event.platform, FIELD_MAX),
         payload: Payload::default(),
-        debug_images: Vec::new(),
+        debug_images: debug_images(&event.debug_meta),
     }
+}
+
+/// The `sourcemap` images of the event's `debug_meta` (JavaScript SDKs with debug ids), read
+/// with the rest of the event; an image without a readable debug id is no image.
+fn debug_images(meta: &view::DebugMeta<'_>) -> Vec<crate::sourcemaps::frames::Image> {
+    meta.images
+        .iter()
+        .take(crate::sourcemaps::frames::MAX_IMAGES)
+        .filter_map(|(code_file, debug_id)| {
+            crate::sourcemaps::frames::image(code_file.as_str()?, debug_id.as_str()?)
+        })
+        .collect()
 }
 
 /// The objects of the `exception` interface: `{"values": [...]}`, a bare array, or a single

@@ -501,8 +501,8 @@ fn the_payload_is_the_text_as_sent_unless_trimming_changes_it() {
     let event = event_from_json(text.as_bytes()).unwrap();
     assert_eq!(event.payload, Payload::Text(text.to_owned()));
     assert_eq!(event.error_type.as_deref(), Some("E"));
-    // `debug_meta` is dropped: the long way, a trimmed document.
-    let text = r#"{"event_id": "e1", "debug_meta": {"images": []}, "exception": {"type": "E"}}"#;
+    // A native SDK's `debug_meta` is dropped: the long way, a trimmed document.
+    let text = r#"{"event_id": "e1", "debug_meta": {"images": [{"type": "elf", "code_file": "/lib/x.so"}]}, "exception": {"type": "E"}}"#;
     let event = event_from_json(text.as_bytes()).unwrap();
     match event.payload {
         Payload::Text(stored) => {

@@ -1,6 +1,8 @@
 //! The raw event kept with each accepted event (jsonb), trimmed to what helps a human debug it.
 //!
-//! Always: ingest keys scrubbed from strings, `debug_meta` dropped, breadcrumbs cut to the last [`BREADCRUMBS_KEPT`], every stack
+//! Always: ingest keys scrubbed from strings, `debug_meta` dropped unless it holds source-map
+//! images alone (a JavaScript SDK's few `{type: sourcemap, code_file, debug_id}`, what a late map
+//! is matched by; native SDKs list every loaded library), breadcrumbs cut to the last [`BREADCRUMBS_KEPT`], every stack
 //! trace cut to its newest [`MAX_FRAMES`] frames with frame `vars` dropped. Then, while the
 //! document is over [`PAYLOAD_MAX`] bytes of JSON, whole sections go in this order:
 //! [`DROPPABLE`], then frames' source context lines; as a last resort only identifying scalars
@@ -24,6 +26,7 @@ pub(super) const PAYLOAD_MAX: usize = crate::scrub::PAYLOAD_MAX;
 const BREADCRUMBS_KEPT: usize = 20;
 /// Top-level sections dropped, in order, while the payload is too large.
 const DROPPABLE: &[&str] = &[
+    "debug_meta",
     "breadcrumbs",
     "extra",
     "request",
@@ -90,12 +93,12 @@ pub(super) fn stored(event: Map<String, Value>, sent: &[u8]) -> Payload {
 }
 
 /// Whether [`stored`] would keep `text` (the event's JSON as sent, read as `event`) as it is:
-/// trimming would change nothing (no `debug_meta`, no ingest key in a string, at most
+/// trimming would change nothing (no `debug_meta` but source-map images, no ingest key in a string, at most
 /// [`BREADCRUMBS_KEPT`] breadcrumbs, no stack trace over [`MAX_FRAMES`] frames or with frame
 /// `vars`), and the text is within [`PAYLOAD_MAX`] and storable as it is. Read from the event
 /// without a document; `false` sends the event the long way, through [`stored`].
 pub(super) fn unchanged_by_trimming(event: &view::Event<'_>, text: &str) -> bool {
-    if event.debug_meta.0
+    if event.debug_meta.other
         || text.len() > PAYLOAD_MAX
         || !crate::event::storable_as_sent(text)
         // With no `\u` escape (`storable_as_sent`), a string holding the prefix holds it as
@@ -145,7 +148,10 @@ fn always(event: Map<String, Value>) -> Map<String, Value> {
 
 /// What is always dropped or cut, and whether anything was.
 fn always_tracked(mut event: Map<String, Value>) -> (Map<String, Value>, bool) {
-    let mut trimmed = event.remove("debug_meta").is_some();
+    let mut trimmed = match event.get("debug_meta") {
+        Some(meta) if !sourcemap_images_only(meta) => event.remove("debug_meta").is_some(),
+        _ => false,
+    };
     event.values_mut().for_each(|v| trimmed |= scrub_keys(v));
     trimmed |= keep_last_breadcrumbs(&mut event);
     for_each_stacktrace(&mut event, &mut |stacktrace| {
@@ -159,6 +165,24 @@ fn always_tracked(mut event: Map<String, Value>) -> (Map<String, Value>, bool) {
         }
     });
     (event, trimmed)
+}
+
+/// Whether `debug_meta` holds source-map images alone: an object with at most an `images` array
+/// of `{"type": "sourcemap", "code_file", "debug_id"}` objects (what `view::DebugMeta` reads from
+/// the text, decided the same way).
+fn sourcemap_images_only(meta: &Value) -> bool {
+    let image = |i: &Value| {
+        i.as_object().is_some_and(|o| {
+            o.get("type").and_then(Value::as_str) == Some("sourcemap")
+                && o.keys()
+                    .all(|k| matches!(k.as_str(), "type" | "code_file" | "debug_id"))
+        })
+    };
+    meta.as_object().is_some_and(|m| {
+        m.iter().all(|(k, v)| {
+            k == "images" && v.as_array().is_some_and(|images| images.iter().all(image))
+        })
+    })
 }
 
 /// Sections dropped while the document is over [`PAYLOAD_MAX`].

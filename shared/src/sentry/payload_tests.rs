@@ -6,13 +6,26 @@ fn obj(v: Value) -> Map<String, Value> {
 }
 
 #[test]
+fn a_javascript_sdks_source_map_images_are_kept_as_sent() {
+    let sent = r#"{"event_id": "e1", "exception": {"values": [{"type": "E"}]},
+        "debug_meta": {"images": [{"type": "sourcemap", "code_file": "app:///_next/server/chunks/1.js",
+                                   "debug_id": "c941c6bd-3a1e-4b2f-9d3c-1f2e3d4c5b6a"}]}}"#;
+    let event = obj(serde_json::from_str(sent).unwrap());
+    assert_eq!(trim(event.clone())["debug_meta"], event["debug_meta"]);
+    match stored(event, sent.as_bytes()) {
+        Payload::Text(text) => assert_eq!(text, sent),
+        other => panic!("stored as sent: {other:?}"),
+    }
+}
+
+#[test]
 fn trims_breadcrumbs_debug_meta_and_vars() {
     let crumbs: Vec<Value> = (0..50).map(|i| json!({"message": i})).collect();
     let frames: Vec<Value> = (0..1500)
         .map(|i| json!({"lineno": i, "vars": {"x": 1}}))
         .collect();
     let event = obj(json!({
-        "debug_meta": {"images": []},
+        "debug_meta": {"images": [{"type": "macho", "code_file": "/usr/lib/libc.dylib"}]},
         "breadcrumbs": {"values": crumbs},
         "exception": {"values": [{"type": "E", "stacktrace": {"frames": frames}}]},
         "threads": [{"stacktrace": {"frames": [{"vars": {}, "lineno": 1}]}}],
@@ -138,7 +151,7 @@ fn an_event_that_trimming_leaves_as_it_was_is_stored_as_sent() {
     // trimmed document, serialised.
     let crumbs: Vec<Value> = (0..21).map(|i| json!({"message": i})).collect();
     let cases = [
-        json!({"event_id": "e1", "debug_meta": {}}).to_string(),
+        json!({"event_id": "e1", "debug_meta": {"images": [{"type": "elf"}]}}).to_string(),
         json!({"event_id": "e1", "extra": {"dsn": "cairn_ik_abc123"}}).to_string(),
         json!({"event_id": "e1", "breadcrumbs": crumbs}).to_string(),
         json!({"event_id": "e1", "stacktrace": {"frames": [{"lineno": 1, "vars": {"x": 1}}]}})
@@ -175,6 +188,16 @@ fn the_text_check_decides_as_the_document_check_does() {
         json!({"event_id": "e1"}),
         json!({"debug_meta": {}}),
         json!({"debug_meta": null}),
+        json!({"debug_meta": []}),
+        json!({"debug_meta": {"images": []}}),
+        json!({"debug_meta": {"images": [{"type": "sourcemap", "code_file": "app:///a.js", "debug_id": "x"}]}}),
+        json!({"debug_meta": {"images": [{"type": "sourcemap"}, {"type": "sourcemap", "code_file": 1}]}}),
+        json!({"debug_meta": {"images": [{"type": "sourcemap", "code_file": "a.js", "arch": "x"}]}}),
+        json!({"debug_meta": {"images": [{"type": "sourcemap"}, {"type": "macho"}]}}),
+        json!({"debug_meta": {"images": [{"code_file": "a.js"}]}}),
+        json!({"debug_meta": {"images": [{"type": "sourcemap"}, 1]}}),
+        json!({"debug_meta": {"images": {"type": "sourcemap"}}}),
+        json!({"debug_meta": {"images": [], "sdk_info": {"sdk_name": "iOS"}}}),
         json!({"extra": {"dsn": "cairn_ik_abc123"}}),
         json!({"breadcrumbs": crumbs(20)}),
         json!({"breadcrumbs": crumbs(21)}),

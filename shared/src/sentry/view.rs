@@ -238,6 +238,109 @@ impl<'de> Deserialize<'de> for Present {
     }
 }
 
+/// `debug_meta`, read for what resolution needs (the `sourcemap` images' `code_file` and
+/// `debug_id`, as the JavaScript SDKs send them), and whether it holds anything else: another
+/// key, another kind of image or image field, or a value that is not an object. Only a
+/// `debug_meta` of source-map images alone is stored with the event (`payload.rs`), so an event
+/// without anything else to trim is kept as sent, never parsed into a document.
+#[derive(Debug, Default)]
+pub(super) struct DebugMeta<'a> {
+    /// `(code_file, debug_id)` of each `sourcemap` image, in order.
+    pub images: Vec<(Scalar<'a>, Scalar<'a>)>,
+    /// Anything but source-map images.
+    pub other: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for DebugMeta<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = DebugMeta<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            scalar_visits!(|_| DebugMeta {
+                images: Vec::new(),
+                other: true,
+            });
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(DebugMeta {
+                    images: Vec::new(),
+                    other: true,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut meta = DebugMeta::default();
+                while let Some(key) = map.next_key::<Scalar<'a>>()? {
+                    if key.as_str() == Some("images") {
+                        match map.next_value::<Shape<'a, SourceMapImage<'a>>>()? {
+                            Shape::Seq(images, all) => {
+                                meta.other |= images.len() != all;
+                                for image in images {
+                                    meta.other |= image.other;
+                                    if !image.other {
+                                        meta.images.push((image.code_file, image.debug_id));
+                                    }
+                                }
+                            }
+                            _ => meta.other = true,
+                        }
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                        meta.other = true;
+                    }
+                }
+                Ok(meta)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// One image of `debug_meta.images`: `other` unless it is `{"type": "sourcemap", "code_file",
+/// "debug_id"}` with nothing else.
+#[derive(Debug, Default)]
+pub(super) struct SourceMapImage<'a> {
+    pub code_file: Scalar<'a>,
+    pub debug_id: Scalar<'a>,
+    pub other: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for SourceMapImage<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = SourceMapImage<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut image = SourceMapImage::default();
+                let mut sourcemap = false;
+                while let Some(key) = map.next_key::<Scalar<'a>>()? {
+                    match key.as_str() {
+                        Some("type") => {
+                            sourcemap =
+                                map.next_value::<Scalar<'a>>()?.as_str() == Some("sourcemap")
+                        }
+                        Some("code_file") => image.code_file = map.next_value()?,
+                        Some("debug_id") => image.debug_id = map.next_value()?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            image.other = true;
+                        }
+                    }
+                }
+                image.other |= !sourcemap;
+                Ok(image)
+            }
+        }
+        // Only objects come here: `Shape` reads the array and leaves other elements out.
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
 /// An object whose content is not kept (a breadcrumb).
 #[derive(Debug, Default, serde::Deserialize)]
 pub(super) struct Ignored {}
@@ -382,7 +485,8 @@ pub(super) struct Event<'a> {
     pub logger: Scalar<'a>,
     #[serde(borrow)]
     pub transaction: Scalar<'a>,
-    pub debug_meta: Present,
+    #[serde(borrow)]
+    pub debug_meta: DebugMeta<'a>,
     #[serde(borrow)]
     pub breadcrumbs: Shape<'a, Breadcrumbs<'a>>,
 }

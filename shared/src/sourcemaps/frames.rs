@@ -16,7 +16,7 @@ use super::resolve::{caller_names, Cached, MapCache, Original, ParsedMap};
 use super::{store, DebugId, Limits};
 
 /// Most images read from one event.
-const MAX_IMAGES: usize = 256;
+pub const MAX_IMAGES: usize = 256;
 
 /// A `sourcemap` image of `debug_meta.images`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,13 +33,16 @@ pub fn images(debug_meta: &serde_json::Value) -> Vec<Image> {
     list.iter()
         .take(MAX_IMAGES)
         .filter(|i| i.get("type").and_then(|t| t.as_str()) == Some("sourcemap"))
-        .filter_map(|i| {
-            Some(Image {
-                code_file: i.get("code_file")?.as_str()?.to_owned(),
-                debug_id: DebugId::parse(i.get("debug_id")?.as_str()?)?,
-            })
-        })
+        .filter_map(|i| image(i.get("code_file")?.as_str()?, i.get("debug_id")?.as_str()?))
         .collect()
+}
+
+/// A `sourcemap` image from its `code_file` and `debug_id` (`None` when the id is no UUID).
+pub fn image(code_file: &str, debug_id: &str) -> Option<Image> {
+    Some(Image {
+        code_file: code_file.to_owned(),
+        debug_id: DebugId::parse(debug_id)?,
+    })
 }
 
 /// A minified frame's position, as the event reported it.
@@ -186,6 +189,7 @@ pub async fn resolve(
 
 /// The parsed map of `id`: from the cache, else from the database, parsed off the async threads
 /// and cached. A map that is not there, or does not parse, is `None` (and remembered briefly).
+/// Requests that miss the same map at once share one load (`MapCache::loading`).
 pub async fn map_for(
     pool: &PgPool,
     cache: &MapCache,
@@ -198,6 +202,23 @@ pub async fn map_for(
         Cached::Missing => return Ok(None),
         Cached::Unknown => {}
     }
+    let load = cache.loading(project_id, id);
+    let map = load
+        .get_or_try_init(|| load_map(pool, cache, project_id, id, limits))
+        .await
+        .cloned();
+    cache.loaded(project_id, id, &load);
+    map
+}
+
+/// [`map_for`]'s load: read, inflate, parse, cache (or remember the miss).
+async fn load_map(
+    pool: &PgPool,
+    cache: &MapCache,
+    project_id: &str,
+    id: &DebugId,
+    limits: &Limits,
+) -> Result<Option<Arc<ParsedMap>>, sqlx::Error> {
     let Some(bytes) = store::load_map(pool, project_id, id, limits).await? else {
         cache.miss(project_id, id);
         return Ok(None);

@@ -58,7 +58,9 @@ impl ParsedMap {
         }
         let strings: usize =
             map.sources().map(str::len).sum::<usize>() + map.names().map(str::len).sum::<usize>();
-        let cost = map.get_token_count() as usize * 24
+        // A token is a `sourcemap::RawToken` in the map's array (28 bytes in 9.x; 24 was
+        // reckoned before, and the cache held more than its budget: docs/PERFORMANCE.md).
+        let cost = map.get_token_count() as usize * std::mem::size_of::<sourcemap::RawToken>()
             + strings
             + 48 * (map.get_source_count() + map.get_name_count()) as usize
             + 256;
@@ -133,7 +135,13 @@ struct Inner {
     clock: u64,
     maps: HashMap<(String, DebugId), (Arc<ParsedMap>, u64)>,
     misses: HashMap<(String, DebugId), Instant>,
+    /// Maps being loaded and parsed: the requests that miss meanwhile wait for that one load.
+    loading: HashMap<(String, DebugId), Loading>,
 }
+
+/// One load of a map, shared by every request that wants it meanwhile (`None`: not there, or
+/// not a map).
+pub type Loading = Arc<tokio::sync::OnceCell<Option<Arc<ParsedMap>>>>;
 
 /// What the cache knows of a debug id.
 pub enum Cached {
@@ -151,6 +159,33 @@ impl MapCache {
         Self {
             budget,
             inner: Mutex::default(),
+        }
+    }
+
+    /// The load of `id` under way, or a new one (the caller then runs it): a new release's first
+    /// errors come together, and each would otherwise load and parse the same map.
+    pub fn loading(&self, project_id: &str, id: &DebugId) -> Loading {
+        let Ok(mut inner) = self.inner.lock() else {
+            return Loading::default();
+        };
+        inner
+            .loading
+            .entry((project_id.to_owned(), id.clone()))
+            .or_default()
+            .clone()
+    }
+
+    /// The load of `id` is over (its outcome is in the cache): the next miss starts another.
+    pub fn loaded(&self, project_id: &str, id: &DebugId, load: &Loading) {
+        if let Ok(mut inner) = self.inner.lock() {
+            let key = (project_id.to_owned(), id.clone());
+            if inner
+                .loading
+                .get(&key)
+                .is_some_and(|l| Arc::ptr_eq(l, load))
+            {
+                inner.loading.remove(&key);
+            }
         }
     }
 

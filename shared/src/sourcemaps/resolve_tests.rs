@@ -178,3 +178,23 @@ fn the_cache_keeps_recent_maps_under_its_budget() {
     assert!(matches!(tiny.get("p", &ids[0]), Cached::Unknown));
     assert_eq!(tiny.used(), 0);
 }
+
+#[test]
+fn requests_that_miss_one_map_at_once_share_its_load() {
+    let cache = MapCache::new(1 << 20);
+    let id = DebugId::parse(ID).unwrap();
+    let first = cache.loading("p1", &id);
+    let second = cache.loading("p1", &id);
+    assert!(std::sync::Arc::ptr_eq(&first, &second));
+    assert!(!std::sync::Arc::ptr_eq(&first, &cache.loading("p2", &id)));
+
+    cache.loaded("p1", &id, &first);
+    let next = cache.loading("p1", &id);
+    assert!(
+        !std::sync::Arc::ptr_eq(&first, &next),
+        "a finished load is not reused"
+    );
+    // A late `loaded` of the old load leaves the new one in place.
+    cache.loaded("p1", &id, &first);
+    assert!(std::sync::Arc::ptr_eq(&next, &cache.loading("p1", &id)));
+}

@@ -19,9 +19,12 @@ pub struct StoredBundle {
     pub debug_ids: Vec<DebugId>,
 }
 
-/// zlib-deflates `data`.
+/// zlib-deflates `data`, at the fast level: an assemble call deflates every file of the bundle
+/// (up to `Limits::total_unzipped`) within one request, and at the default level deflating was
+/// nearly all of an upload's CPU (docs/PERFORMANCE.md, the maps scenario). Maps still shrink
+/// about tenfold.
 pub fn compress(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
     // Writing to a Vec cannot fail.
     let _ = enc.write_all(data);
     enc.finish().unwrap_or_default()
