@@ -1,0 +1,546 @@
+//! The maps scenario (issue 19's measurement): Sentry envelopes whose frames point into a
+//! minified bundle, resolved through its uploaded source map.
+//!
+//! Setup, before any warm-up: project `proj_bench_maps` (repo `bench/maps`) with an ingest key
+//! and an upload token minted by the core (`sourcemaps::tokens::create`, what the projects
+//! route calls); a generated bundle and map ([`crate::maps_gen`]) uploaded as sentry-cli 3.x
+//! does (chunk-upload options, assemble asking for missing chunks, the chunks gzipped
+//! `concurrency` at a time, assemble again until `ok`); then a second artifact bundle of about
+//! `--upload-mb` MB (several such maps, each with its own debug id), timed with the server's CPU.
+//! Then the first resolution: one event naming the main map, the first the server resolves
+//! since it started, timed and checked (its incident on the original file and line); one more
+//! for each map of the second bundle (cold cache, sequentially), the same event on the warm
+//! main map for comparison, and a burst of `concurrency` events at once on a map never used.
+//!
+//! Load: envelopes of 100 events whose stacks are real chains of calls in the bundle (the top
+//! frame inside a function, each caller at one of its call sites), with `debug_meta.images`
+//! naming the map; and the same envelopes without `debug_meta` (frames stay minified), to
+//! isolate what resolution costs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context};
+use hyper::body::Bytes;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use crate::load::{self, MakeReq, Req};
+use crate::maps_gen::{self, Generated};
+use crate::scenarios::{self, mix, BATCH, FINGERPRINTS};
+use crate::seed::BenchProject;
+use crate::{diag, env, payloads};
+
+pub const PROJECT: &str = "proj_bench_maps";
+const ORG: &str = "bench";
+/// Where the browser loaded the bundles from (the frames' `abs_path`, the images' `code_file`).
+const ORIGIN: &str = "https://shop.example.com/static/js/";
+
+/// The project, the main bundle and the maps of the second bundle.
+pub struct World {
+    pub project: BenchProject,
+    pub main: Arc<Generated>,
+    pub others: Vec<Generated>,
+}
+
+/// A sentry-cli-style upload, measured.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub zip_bytes: usize,
+    pub unzipped_bytes: usize,
+    pub maps: usize,
+    pub chunks: usize,
+    pub wall: Duration,
+    pub server_cpu_s: f64,
+}
+
+/// What the setup measured.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub js_bytes: usize,
+    pub map_bytes: usize,
+    pub tokens: usize,
+    pub sources: usize,
+    /// cairn's own reckoning of one parsed map (`ParsedMap::cost`), in bytes.
+    pub parsed_cost: usize,
+    pub main_upload: Upload,
+    pub big_upload: Upload,
+    /// The first event resolved by the server (ms), and the server CPU it took (s).
+    pub first_ms: f64,
+    pub first_cpu_s: f64,
+    /// Later first resolutions of other maps (ms, server CPU s).
+    pub cold: Vec<(f64, f64)>,
+    /// The same one-event request on the warm main map (ms).
+    pub warm_ms: Vec<f64>,
+    /// `concurrency` events at once on a map never used: latencies (ms, sorted), server CPU.
+    pub burst_ms: Vec<f64>,
+    pub burst_cpu_s: f64,
+    pub burst_peak_rss: f64,
+    /// Server RSS (MiB): before the setup, after the uploads, after the cold resolutions.
+    pub rss: [f64; 3],
+}
+
+fn code_file(name: &str) -> String {
+    format!("{ORIGIN}{name}")
+}
+
+/// Creates the project and its ingest key (SQL, as `seed` does) and mints an upload token.
+async fn project(pool: &PgPool, server: &env::Server) -> anyhow::Result<(BenchProject, String)> {
+    let key = format!("cairn_ik_{}", shared::crypto::random_alphanumeric(32));
+    let sentry_id: i64 = sqlx::query_scalar(
+        "insert into projects (project_id, owner_id, repo_owner, repo_name, repo_full_name)
+         select $1, id, 'bench', 'maps', 'bench/maps' from users where github_id = 424242
+         returning sentry_id",
+    )
+    .bind(PROJECT)
+    .fetch_one(pool)
+    .await?;
+    sqlx::query(
+        "insert into ingest_keys (key_id, project_id, key_hash, prefix) values ('key_bench_maps', $1, $2, $3)",
+    )
+    .bind(PROJECT)
+    .bind(shared::crypto::sha256(key.as_bytes()))
+    .bind(&key[..13])
+    .execute(pool)
+    .await?;
+    sqlx::query("insert into api_key_usage (key_id, project_id) values ('key_bench_maps', $1)")
+        .bind(PROJECT)
+        .execute(pool)
+        .await?;
+    let url = format!("http://{}", server.addr);
+    let token =
+        shared::sourcemaps::tokens::create(pool, PROJECT, None, Some("bench"), &url, ORG).await?;
+    let project = BenchProject {
+        key,
+        sentry_id,
+        commit: payloads::commit(4242),
+    };
+    Ok((project, token.token.expose().to_owned()))
+}
+
+/// One multipart chunk request as sentry-cli sends it (one `file_gzip` part per chunk).
+fn chunk_form(sum: &str, gz: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--cairnbenchboundary7f3a9c\r\nContent-Disposition: form-data; name=\"file_gzip\"; filename=\"{sum}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(gz);
+    body.extend_from_slice(b"\r\n--cairnbenchboundary7f3a9c--\r\n");
+    body
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
+}
+
+/// Uploads `zip` the way sentry-cli 3.x does; the wall time of the whole and the server's CPU.
+async fn upload(
+    server: &env::Server,
+    token: &str,
+    zip: &[u8],
+    release: &str,
+) -> anyhow::Result<Duration> {
+    let auth = vec![("authorization", format!("Bearer {token}"))];
+    let addr = &server.addr;
+    let start = Instant::now();
+    let (status, body) = load::get(
+        addr,
+        &format!("/api/0/organizations/{ORG}/chunk-upload/"),
+        &auth,
+    )
+    .await?;
+    ensure!(status == 200, "chunk-upload options: {status}");
+    let options: Value = serde_json::from_slice(&body)?;
+    let size = options["chunkSize"].as_u64().context("chunkSize")? as usize;
+    let concurrency = options["concurrency"].as_u64().unwrap_or(1).max(1) as usize;
+    let url = format!(
+        "/api/0/{}",
+        options["url"]
+            .as_str()
+            .context("url")?
+            .trim_start_matches("/api/0/")
+    );
+    let chunks: Vec<&[u8]> = zip.chunks(size).collect();
+    let sums: Vec<String> = chunks
+        .iter()
+        .map(|c| shared::sourcemaps::chunks::sha1_hex(c))
+        .collect();
+    let assemble = Bytes::from(
+        json!({"checksum": shared::sourcemaps::chunks::sha1_hex(zip), "chunks": sums,
+               "projects": ["maps"], "version": release})
+        .to_string(),
+    );
+    let mut headers = auth.clone();
+    headers.push(("content-type", "application/json".into()));
+    let path = format!("/api/0/organizations/{ORG}/artifactbundle/assemble/");
+    let mut uploaded = false;
+    loop {
+        let (status, body) = load::request(addr, "POST", &path, &headers, assemble.clone()).await?;
+        ensure!(
+            status == 200,
+            "assemble: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        let v: Value = serde_json::from_slice(&body)?;
+        let missing: Vec<String> = serde_json::from_value(v["missingChunks"].clone())?;
+        match v["state"].as_str() {
+            Some("ok") => return Ok(start.elapsed()),
+            Some("error") => bail!("assemble: {}", v["detail"]),
+            _ if !missing.is_empty() && !uploaded => {
+                let queue: Vec<(String, Vec<u8>)> = missing
+                    .iter()
+                    .filter_map(|m| sums.iter().position(|s| s == m))
+                    .map(|i| (sums[i].clone(), chunk_form(&sums[i], &gzip(chunks[i]))))
+                    .collect();
+                let queue = Arc::new(std::sync::Mutex::new(queue));
+                let tasks: Vec<_> = (0..concurrency)
+                    .map(|_| {
+                        let (queue, addr, url, auth) = (
+                            Arc::clone(&queue),
+                            addr.clone(),
+                            url.clone(),
+                            auth[0].1.clone(),
+                        );
+                        tokio::spawn(async move {
+                            loop {
+                                let next = queue.lock().ok().and_then(|mut q| q.pop());
+                                let Some((sum, form)) = next else { break };
+                                let headers = [
+                                    ("authorization", auth.clone()),
+                                    (
+                                        "content-type",
+                                        "multipart/form-data; boundary=cairnbenchboundary7f3a9c"
+                                            .to_owned(),
+                                    ),
+                                ];
+                                let (status, body) =
+                                    load::request(&addr, "POST", &url, &headers, Bytes::from(form))
+                                        .await?;
+                                ensure!(
+                                    status == 200,
+                                    "chunk {sum}: {status} {}",
+                                    String::from_utf8_lossy(&body)
+                                );
+                            }
+                            anyhow::Ok(())
+                        })
+                    })
+                    .collect();
+                for t in tasks {
+                    t.await??;
+                }
+                uploaded = true;
+            }
+            other => {
+                ensure!(
+                    start.elapsed() < Duration::from_secs(300),
+                    "assemble stuck in {other:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Uploads a bundle of `maps`, measuring the wall time and the server's CPU.
+async fn measured_upload(
+    server: &env::Server,
+    token: &str,
+    maps: &[(&str, &Generated)],
+) -> anyhow::Result<Upload> {
+    let zip = maps_gen::artifact_bundle(maps, "shop@bench");
+    let cpu = diag::process_cpu_secs(server.pid());
+    let wall = upload(server, token, &zip, "shop@bench").await?;
+    Ok(Upload {
+        zip_bytes: zip.len(),
+        unzipped_bytes: maps.iter().map(|(_, g)| g.js.len() + g.map.len()).sum(),
+        maps: maps.len(),
+        chunks: zip
+            .len()
+            .div_ceil(shared::sourcemaps::Limits::DEFAULT.chunk),
+        wall,
+        server_cpu_s: diag::process_cpu_secs(server.pid()) - cpu,
+    })
+}
+
+/// A stack in `g` for fingerprint `f`: the top frame somewhere in one function, then up to
+/// seven callers, each at a call site of the frame above; Sentry's order (oldest first), with
+/// the top frame's function.
+fn stack(g: &Generated, file: &str, f: usize, r: u64) -> (Vec<Value>, usize, maps_gen::Site) {
+    let top = g.tops[f % g.tops.len()];
+    let body = &g.functions[top].body;
+    let site = body[(r % body.len() as u64) as usize];
+    let frame = |s: maps_gen::Site, func: usize| {
+        json!({"filename": file, "abs_path": file, "function": g.functions[func].min_name,
+               "lineno": s.line, "colno": s.col, "in_app": true})
+    };
+    let mut frames = vec![frame(site, top)];
+    let (mut cur, mut r) = (top, r);
+    for _ in 0..7 {
+        let callers = &g.functions[cur].callers;
+        if callers.is_empty() {
+            break;
+        }
+        r = mix(r);
+        let (s, caller) = callers[(r % callers.len() as u64) as usize];
+        frames.push(frame(s, caller));
+        cur = caller;
+    }
+    frames.reverse();
+    (frames, top, site)
+}
+
+/// A browser SDK's event of fingerprint `f` in bundle `g` (served as `name`), with or without
+/// the `debug_meta` naming its map.
+fn event(
+    g: &Generated,
+    name: &str,
+    f: usize,
+    r: u64,
+    commit: &str,
+    id: &str,
+    images: bool,
+) -> Value {
+    let file = code_file(name);
+    let (frames, _, _) = stack(g, &file, f, r);
+    let mut ev = json!({
+        "event_id": id, "platform": "javascript", "level": "error",
+        "release": format!("shop@{commit}"), "environment": "production", "timestamp": 1_717_171_717.5,
+        "exception": {"values": [{"type": "TypeError",
+            "value": "Cannot read properties of undefined (reading 'price')",
+            "stacktrace": {"frames": frames}}]},
+        "user": {"id": format!("user-{}", (r >> 32) % 5000)},
+        "tags": {"commit_sha": commit, "browser": "Chrome 131"},
+        "sdk": {"name": "sentry.javascript.browser", "version": "8.9.2"},
+    });
+    if images {
+        ev["debug_meta"] =
+            json!({"images": [{"type": "sourcemap", "code_file": file, "debug_id": g.debug_id}]});
+    }
+    ev
+}
+
+/// Envelopes of `BATCH` events on the main bundle, fingerprints random over `FINGERPRINTS`.
+pub fn envelopes(world: &World, run: String, images: bool) -> MakeReq {
+    let (g, p) = (Arc::clone(&world.main), world.project.clone());
+    Arc::new(move |w, seq| {
+        let r = mix(((w as u64) << 40) ^ seq ^ 0x3a9);
+        let events: Vec<Value> = (0..BATCH)
+            .map(|i| {
+                let ri = mix(r ^ i as u64);
+                let id = payloads::event_id(&run, w, seq, i);
+                event(
+                    &g,
+                    "main.js",
+                    (ri % FINGERPRINTS as u64) as usize,
+                    ri >> 8,
+                    &p.commit,
+                    &id,
+                    images,
+                )
+            })
+            .collect();
+        scenarios::envelope(&p, &events)
+    })
+}
+
+/// One event of every fingerprint, with and without images: the incidents both variants write to.
+pub fn warmup(world: &World) -> Vec<Req> {
+    let mut out = Vec::new();
+    for images in [true, false] {
+        for chunk in 0..FINGERPRINTS.div_ceil(BATCH) {
+            let events: Vec<Value> = (chunk * BATCH..((chunk + 1) * BATCH).min(FINGERPRINTS))
+                .map(|f| {
+                    let id =
+                        payloads::event_id("warmup-maps", usize::from(images), chunk as u64, f);
+                    event(
+                        &world.main,
+                        "main.js",
+                        f,
+                        f as u64,
+                        &world.project.commit,
+                        &id,
+                        images,
+                    )
+                })
+                .collect();
+            out.push(scenarios::envelope(&world.project, &events));
+        }
+    }
+    out
+}
+
+/// Sends one event on `g` with a fingerprint of its own (a new incident) and checks its
+/// incident is on the original file, line and function. The latency (ms) and server CPU (s).
+async fn one_event(
+    pool: &PgPool,
+    server: &env::Server,
+    world: &World,
+    g: &Generated,
+    name: &str,
+    n: usize,
+) -> anyhow::Result<(f64, f64)> {
+    let id = payloads::event_id(&format!("maps-one-{}", g.debug_id), n, 0, 0);
+    let r = mix(n as u64 ^ 0x0e);
+    let mut ev = event(g, name, n, r, &world.project.commit, &id, true);
+    ev["fingerprint"] = json!([format!("first-resolution-{}-{n}", g.debug_id)]);
+    let req = scenarios::envelope(&world.project, &[ev]);
+    let cpu = diag::process_cpu_secs(server.pid());
+    let t = Instant::now();
+    let (status, body) =
+        load::request(&server.addr, req.method, &req.path, &req.headers, req.body).await?;
+    let ms = t.elapsed().as_secs_f64() * 1000.0;
+    let cpu = diag::process_cpu_secs(server.pid()) - cpu;
+    ensure!(
+        status == 200,
+        "one event: {status} {}",
+        String::from_utf8_lossy(&body)
+    );
+    let (_, top, site) = stack(g, &code_file(name), n, r);
+    let want = (
+        g.paths[g.functions[top].module].clone(),
+        site.src_line as i32,
+        g.functions[top].name.clone(),
+    );
+    let got: (Option<String>, Option<i32>, Option<String>) = sqlx::query_as(
+        "select i.file_path, i.line_number, i.function from incident_events e
+           join incidents i on i.incident_id = e.incident_id
+          where e.project_id = $1 and e.event_id = $2",
+    )
+    .bind(PROJECT)
+    .bind(&id)
+    .fetch_one(pool)
+    .await?;
+    ensure!(
+        got == (Some(want.0.clone()), Some(want.1), Some(want.2.clone())),
+        "event on map {} resolved to {got:?}, the map says {want:?}",
+        g.debug_id
+    );
+    Ok((ms, cpu))
+}
+
+/// Builds the world, uploads both bundles and measures the first resolutions (see the module
+/// docs). `modules` sizes each bundle; `upload_mb` the second upload.
+pub async fn setup(
+    pool: &PgPool,
+    server: &env::Server,
+    modules: usize,
+    upload_mb: f64,
+    concurrency: usize,
+) -> anyhow::Result<(World, Setup)> {
+    let rss0 = server.rss_mib();
+    let (project, token) = project(pool, server).await?;
+    let t = Instant::now();
+    let main = maps_gen::generate(0, modules);
+    let parsed_cost = shared::sourcemaps::resolve::ParsedMap::parse(&main.map)?.cost();
+    // The second bundle: as many maps as make about `upload_mb` MB zipped.
+    let one = maps_gen::artifact_bundle(&[("main.js", &main)], "x").len() as f64;
+    let count = ((upload_mb * 1e6 / one).ceil() as usize).max(2);
+    let others: Vec<Generated> = (1..=count as u64)
+        .map(|s| maps_gen::generate(s, modules))
+        .collect();
+    println!(
+        "maps: bundle {:.2} MB, map {:.2} MB ({} mappings, {} sources; cairn reckons {:.1} MiB parsed), {} more for the upload, generated in {:.1} s",
+        main.js.len() as f64 / 1e6,
+        main.map.len() as f64 / 1e6,
+        main.tokens,
+        main.paths.len(),
+        parsed_cost as f64 / 1048576.0,
+        count,
+        t.elapsed().as_secs_f64()
+    );
+    let main_upload = measured_upload(server, &token, &[("main.js", &main)]).await?;
+    let names: Vec<String> = (1..=count).map(|i| format!("chunk-{i}.js")).collect();
+    let pairs: Vec<(&str, &Generated)> = names.iter().map(String::as_str).zip(&others).collect();
+    let big_upload = measured_upload(server, &token, &pairs).await?;
+    for u in [&main_upload, &big_upload] {
+        println!(
+            "  upload     {:.2} MB zip ({:.1} MB unzipped, {} maps, {} chunks): {:.2} s wall, server cpu {:.2} s",
+            u.zip_bytes as f64 / 1e6,
+            u.unzipped_bytes as f64 / 1e6,
+            u.maps,
+            u.chunks,
+            u.wall.as_secs_f64(),
+            u.server_cpu_s
+        );
+    }
+    let world = World {
+        project,
+        main: Arc::new(main),
+        others,
+    };
+    let rss1 = server.rss_mib();
+    let (first_ms, first_cpu_s) =
+        one_event(pool, server, &world, &world.main, "main.js", 0).await?;
+    let mut cold = Vec::new();
+    for (i, g) in world.others[..count - 1].iter().enumerate() {
+        cold.push(one_event(pool, server, &world, g, &names[i], 0).await?);
+    }
+    let mut warm_ms = Vec::new();
+    for n in 1..=10 {
+        warm_ms.push(
+            one_event(pool, server, &world, &world.main, "main.js", n)
+                .await?
+                .0,
+        );
+    }
+    let rss2 = server.rss_mib();
+    // The burst: `concurrency` clients at once on the last map, never used so far.
+    let last = &world.others[count - 1];
+    let reqs: Vec<Req> = (0..concurrency)
+        .map(|n| {
+            let id = payloads::event_id("maps-burst", n, 0, 0);
+            let ev = event(
+                last,
+                &names[count - 1],
+                n,
+                mix(n as u64),
+                &world.project.commit,
+                &id,
+                true,
+            );
+            scenarios::envelope(&world.project, &[ev])
+        })
+        .collect();
+    server.reset_peak_rss();
+    let cpu = diag::process_cpu_secs(server.pid());
+    let tasks: Vec<_> = reqs
+        .into_iter()
+        .map(|r| {
+            let addr = server.addr.clone();
+            tokio::spawn(async move {
+                let t = Instant::now();
+                let (status, _) =
+                    load::request(&addr, r.method, &r.path, &r.headers, r.body).await?;
+                ensure!(status == 200, "burst: {status}");
+                anyhow::Ok(t.elapsed().as_secs_f64() * 1000.0)
+            })
+        })
+        .collect();
+    let mut burst_ms = Vec::new();
+    for t in tasks {
+        burst_ms.push(t.await??);
+    }
+    burst_ms.sort_by(f64::total_cmp);
+    let setup = Setup {
+        js_bytes: world.main.js.len(),
+        map_bytes: world.main.map.len(),
+        tokens: world.main.tokens,
+        sources: world.main.paths.len(),
+        parsed_cost,
+        main_upload,
+        big_upload,
+        first_ms,
+        first_cpu_s,
+        cold,
+        warm_ms,
+        burst_cpu_s: diag::process_cpu_secs(server.pid()) - cpu,
+        burst_ms,
+        burst_peak_rss: server.peak_rss_mib(),
+        rss: [rss0, rss1, rss2],
+    };
+    Ok((world, setup))
+}
