@@ -40,7 +40,9 @@ const ORIGIN: &str = "https://shop.example.com/static/js/";
 pub struct World {
     pub project: BenchProject,
     pub main: Arc<Generated>,
-    pub others: Vec<Generated>,
+    /// Maps uploaded besides the main one, with the names they are served as; the last is
+    /// kept for the burst.
+    pub others: Vec<(String, Generated)>,
 }
 
 /// A sentry-cli-style upload, measured.
@@ -72,12 +74,41 @@ pub struct Setup {
     pub cold: Vec<(f64, f64)>,
     /// The same one-event request on the warm main map (ms).
     pub warm_ms: Vec<f64>,
-    /// `concurrency` events at once on a map never used: latencies (ms, sorted), server CPU.
-    pub burst_ms: Vec<f64>,
-    pub burst_cpu_s: f64,
-    pub burst_peak_rss: f64,
     /// Server RSS (MiB): before the setup, after the uploads, after the cold resolutions.
     pub rss: [f64; 3],
+    /// Cache pressure: maps cycled through (their reckoned cost well over the budget), one
+    /// event each per pass: (pass ms per event, server RSS after the pass in MiB).
+    pub pressure_maps: usize,
+    pub pressure: Vec<(f64, f64)>,
+    /// In-process timing of what resolution adds per event (µs, this program running cairn's
+    /// own functions on the scenario's events): parsing an event with and without its
+    /// `debug_meta`, `frames::resolve` on a warm cache, of which the map lookups alone, and
+    /// `frames::apply`.
+    pub timing: Timing,
+}
+
+/// See [`Setup::timing`].
+#[derive(Debug, Clone, Default)]
+pub struct Timing {
+    pub frames: f64,
+    pub parse_with_images_us: f64,
+    pub parse_without_us: f64,
+    pub resolve_us: f64,
+    pub lookups_us: f64,
+    pub apply_us: f64,
+    /// What assembling one map and its minified file costs (ms): parsing the map as assemble
+    /// does, and deflating both for storage (`store::compress`).
+    pub upload_parse_ms: f64,
+    pub upload_compress_ms: f64,
+}
+
+/// `concurrency` one-event envelopes at once on a map never used.
+#[derive(Debug, Clone)]
+pub struct Burst {
+    /// Latencies, sorted (ms).
+    pub ms: Vec<f64>,
+    pub server_cpu_s: f64,
+    pub peak_rss: f64,
 }
 
 fn code_file(name: &str) -> String {
@@ -422,51 +453,48 @@ async fn one_event(
     Ok((ms, cpu))
 }
 
-/// Builds the world, uploads both bundles and measures the first resolutions (see the module
-/// docs). `modules` sizes each bundle; `upload_mb` the second upload.
+/// Builds the world, uploads the bundles and measures the first resolutions and the cache
+/// under pressure (see the module docs). `modules` sizes each bundle; `upload_mb` the second
+/// upload.
 pub async fn setup(
     pool: &PgPool,
     server: &env::Server,
     modules: usize,
     upload_mb: f64,
-    concurrency: usize,
 ) -> anyhow::Result<(World, Setup)> {
     let rss0 = server.rss_mib();
     let (project, token) = project(pool, server).await?;
     let t = Instant::now();
     let main = maps_gen::generate(0, modules);
     let parsed_cost = shared::sourcemaps::resolve::ParsedMap::parse(&main.map)?.cost();
-    // The second bundle: as many maps as make about `upload_mb` MB zipped.
+    // The second bundle: as many maps as make about `upload_mb` MB zipped. Then enough maps
+    // for twice the cache's budget, and one for the burst.
     let one = maps_gen::artifact_bundle(&[("main.js", &main)], "x").len() as f64;
-    let count = ((upload_mb * 1e6 / one).ceil() as usize).max(2);
-    let others: Vec<Generated> = (1..=count as u64)
-        .map(|s| maps_gen::generate(s, modules))
+    let count = ((upload_mb * 1e6 / one).ceil() as usize).max(1);
+    let budget = shared::ingest::MAP_CACHE_BYTES;
+    let total = count.max((2 * budget).div_ceil(parsed_cost.max(1))) + 1;
+    let others: Vec<(String, Generated)> = (1..=total)
+        .map(|s| {
+            (
+                format!("chunk-{s}.js"),
+                maps_gen::generate(s as u64, modules),
+            )
+        })
         .collect();
     println!(
-        "maps: bundle {:.2} MB, map {:.2} MB ({} mappings, {} sources; cairn reckons {:.1} MiB parsed), {} more for the upload, generated in {:.1} s",
+        "maps: bundle {:.2} MB, map {:.2} MB ({} mappings, {} sources; cairn reckons {:.1} MiB parsed), {} more maps, generated in {:.1} s",
         main.js.len() as f64 / 1e6,
         main.map.len() as f64 / 1e6,
         main.tokens,
         main.paths.len(),
         parsed_cost as f64 / 1048576.0,
-        count,
+        total,
         t.elapsed().as_secs_f64()
     );
     let main_upload = measured_upload(server, &token, &[("main.js", &main)]).await?;
-    let names: Vec<String> = (1..=count).map(|i| format!("chunk-{i}.js")).collect();
-    let pairs: Vec<(&str, &Generated)> = names.iter().map(String::as_str).zip(&others).collect();
-    let big_upload = measured_upload(server, &token, &pairs).await?;
-    for u in [&main_upload, &big_upload] {
-        println!(
-            "  upload     {:.2} MB zip ({:.1} MB unzipped, {} maps, {} chunks): {:.2} s wall, server cpu {:.2} s",
-            u.zip_bytes as f64 / 1e6,
-            u.unzipped_bytes as f64 / 1e6,
-            u.maps,
-            u.chunks,
-            u.wall.as_secs_f64(),
-            u.server_cpu_s
-        );
-    }
+    let pairs: Vec<(&str, &Generated)> = others.iter().map(|(n, g)| (n.as_str(), g)).collect();
+    let big_upload = measured_upload(server, &token, &pairs[..count]).await?;
+    measured_upload(server, &token, &pairs[count..]).await?;
     let world = World {
         project,
         main: Arc::new(main),
@@ -476,8 +504,8 @@ pub async fn setup(
     let (first_ms, first_cpu_s) =
         one_event(pool, server, &world, &world.main, "main.js", 0).await?;
     let mut cold = Vec::new();
-    for (i, g) in world.others[..count - 1].iter().enumerate() {
-        cold.push(one_event(pool, server, &world, g, &names[i], 0).await?);
+    for (name, g) in &world.others[..count] {
+        cold.push(one_event(pool, server, &world, g, name, 0).await?);
     }
     let mut warm_ms = Vec::new();
     for n in 1..=10 {
@@ -488,14 +516,135 @@ pub async fn setup(
         );
     }
     let rss2 = server.rss_mib();
-    // The burst: `concurrency` clients at once on the last map, never used so far.
-    let last = &world.others[count - 1];
+    // Every map but the burst's, one event each, twice: more than the budget holds, so each
+    // event finds its map evicted (least recently used first).
+    let cycle: Vec<(&str, &Generated)> = std::iter::once(("main.js", &*world.main))
+        .chain(
+            world.others[..total - 1]
+                .iter()
+                .map(|(n, g)| (n.as_str(), g)),
+        )
+        .collect();
+    let mut pressure = Vec::new();
+    for pass in 1..=4 {
+        let t = Instant::now();
+        for (name, g) in &cycle {
+            one_event(pool, server, &world, g, name, 100 * pass).await?;
+        }
+        pressure.push((
+            t.elapsed().as_secs_f64() * 1000.0 / cycle.len() as f64,
+            server.rss_mib(),
+        ));
+    }
+    let timing = timing(pool, &world).await?;
+    let setup = Setup {
+        js_bytes: world.main.js.len(),
+        map_bytes: world.main.map.len(),
+        tokens: world.main.tokens,
+        sources: world.main.paths.len(),
+        parsed_cost,
+        main_upload,
+        big_upload,
+        first_ms,
+        first_cpu_s,
+        cold,
+        warm_ms,
+        rss: [rss0, rss1, rss2],
+        pressure_maps: cycle.len(),
+        pressure,
+        timing,
+    };
+    Ok((world, setup))
+}
+
+/// Times, in this process, cairn's own functions on 2,000 of the scenario's events (see
+/// [`Setup::timing`]). The cache is warm: `frames::resolve` never reaches the database.
+async fn timing(pool: &PgPool, world: &World) -> anyhow::Result<Timing> {
+    use shared::sourcemaps::{frames, resolve, Limits};
+    let g = &world.main;
+    let map = Arc::new(resolve::ParsedMap::parse(&g.map)?);
+    let cache = resolve::MapCache::default();
+    let id = shared::sourcemaps::DebugId::parse(&g.debug_id).context("debug id")?;
+    cache.insert(PROJECT, &id, Arc::clone(&map));
+    let n = 2000;
+    let events: Vec<(Vec<u8>, Vec<u8>)> = (0..n)
+        .map(|i| {
+            let r = mix(i as u64 ^ 0x717);
+            let with = event(g, "main.js", i, r, &world.project.commit, "0", true);
+            let without = event(g, "main.js", i, r, &world.project.commit, "0", false);
+            (
+                with.to_string().into_bytes(),
+                without.to_string().into_bytes(),
+            )
+        })
+        .collect();
+    let mut t = Timing::default();
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+    let start = Instant::now();
+    for (_, without) in &events {
+        std::hint::black_box(shared::sentry::event_from_json(without)?);
+    }
+    t.parse_without_us = per(start.elapsed());
+    let start = Instant::now();
+    let mut parsed = Vec::with_capacity(n);
+    for (with, _) in &events {
+        parsed.push(shared::sentry::event_from_json(with)?);
+    }
+    t.parse_with_images_us = per(start.elapsed());
+    t.frames = parsed.iter().map(|e| e.frames.len()).sum::<usize>() as f64 / n as f64;
+    let start = Instant::now();
+    let mut resolutions = Vec::with_capacity(n);
+    for ev in &parsed {
+        let minified = frames::positions(&ev.frames);
+        resolutions.push(
+            frames::resolve(
+                pool,
+                &cache,
+                PROJECT,
+                &ev.debug_images,
+                &minified,
+                &Limits::DEFAULT,
+            )
+            .await?,
+        );
+    }
+    t.resolve_us = per(start.elapsed());
+    let start = Instant::now();
+    for ev in &parsed {
+        for f in &ev.frames {
+            if let (Some(line), Some(col)) = (f.line_number, f.column_number) {
+                std::hint::black_box(map.lookup(line, col));
+            }
+        }
+    }
+    t.lookups_us = per(start.elapsed());
+    let start = Instant::now();
+    for (ev, res) in parsed.iter_mut().zip(&resolutions) {
+        frames::apply(&mut ev.frames, res, "maps");
+    }
+    t.apply_us = per(start.elapsed());
+    ensure!(
+        resolutions
+            .iter()
+            .all(|r| r.frames.iter().all(Option::is_some)),
+        "a frame of the timed events did not resolve"
+    );
+    Ok(t)
+}
+
+/// `concurrency` one-event envelopes at once, on a map no event has named yet.
+pub async fn burst(
+    server: &env::Server,
+    world: &World,
+    concurrency: usize,
+) -> anyhow::Result<Burst> {
+    let (name, last) = world.others.last().context("no map for the burst")?;
     let reqs: Vec<Req> = (0..concurrency)
         .map(|n| {
             let id = payloads::event_id("maps-burst", n, 0, 0);
             let ev = event(
                 last,
-                &names[count - 1],
+                name,
                 n,
                 mix(n as u64),
                 &world.project.commit,
@@ -520,27 +669,14 @@ pub async fn setup(
             })
         })
         .collect();
-    let mut burst_ms = Vec::new();
+    let mut ms = Vec::new();
     for t in tasks {
-        burst_ms.push(t.await??);
+        ms.push(t.await??);
     }
-    burst_ms.sort_by(f64::total_cmp);
-    let setup = Setup {
-        js_bytes: world.main.js.len(),
-        map_bytes: world.main.map.len(),
-        tokens: world.main.tokens,
-        sources: world.main.paths.len(),
-        parsed_cost,
-        main_upload,
-        big_upload,
-        first_ms,
-        first_cpu_s,
-        cold,
-        warm_ms,
-        burst_cpu_s: diag::process_cpu_secs(server.pid()) - cpu,
-        burst_ms,
-        burst_peak_rss: server.peak_rss_mib(),
-        rss: [rss0, rss1, rss2],
-    };
-    Ok((world, setup))
+    ms.sort_by(f64::total_cmp);
+    Ok(Burst {
+        ms,
+        server_cpu_s: diag::process_cpu_secs(server.pid()) - cpu,
+        peak_rss: server.peak_rss_mib(),
+    })
 }

@@ -384,15 +384,40 @@ pub fn print_maps_setup(s: &crate::maps::Setup) {
         s.warm_ms.iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>()
     );
     println!(
-        "  cold burst: {} one-event envelopes at once on a map never used: p50 {:.0} ms, max {:.0} ms, server cpu {:.2} s, peak RSS {:.1} MiB",
-        s.burst_ms.len(),
-        median(s.burst_ms.clone()),
-        s.burst_ms.last().copied().unwrap_or(f64::NAN),
-        s.burst_cpu_s,
-        s.burst_peak_rss
-    );
-    println!(
         "  server RSS: {:.1} MiB before the uploads, {:.1} after them, {:.1} after the cold resolutions",
         s.rss[0], s.rss[1], s.rss[2]
+    );
+    println!(
+        "  cache pressure: {} maps (reckoned {:.0} MiB together, budget {} MiB), one event each per pass: {}",
+        s.pressure_maps,
+        (s.pressure_maps * s.parsed_cost) as f64 / 1048576.0,
+        shared::ingest::MAP_CACHE_BYTES / 1048576,
+        s.pressure
+            .iter()
+            .enumerate()
+            .map(|(i, (ms, rss))| format!("pass {}: {ms:.1} ms per event, RSS after {rss:.1} MiB", i + 1))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    let t = &s.timing;
+    println!(
+        "  in-process, per event of {:.1} frames (µs): parse with debug_meta {:.1}, without {:.1}; frames::resolve (warm) {:.1}, of which lookups {:.1}; frames::apply {:.1}",
+        t.frames, t.parse_with_images_us, t.parse_without_us, t.resolve_us, t.lookups_us, t.apply_us
+    );
+    println!(
+        "  in-process, per map and its minified file: parsing the map {:.1} ms, deflating both for storage {:.1} ms",
+        t.upload_parse_ms, t.upload_compress_ms
+    );
+}
+
+/// The cold burst of the maps scenario.
+pub fn print_maps_burst(b: &crate::maps::Burst) {
+    println!(
+        "maps cold burst: {} one-event envelopes at once on a map never used: p50 {:.0} ms, max {:.0} ms, server cpu {:.2} s, peak RSS {:.1} MiB",
+        b.ms.len(),
+        median(b.ms.clone()),
+        b.ms.last().copied().unwrap_or(f64::NAN),
+        b.server_cpu_s,
+        b.peak_rss
     );
 }
