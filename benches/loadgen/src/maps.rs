@@ -629,6 +629,17 @@ async fn timing(pool: &PgPool, world: &World) -> anyhow::Result<Timing> {
             .all(|r| r.frames.iter().all(Option::is_some)),
         "a frame of the timed events did not resolve"
     );
+    let start = Instant::now();
+    for _ in 0..3 {
+        std::hint::black_box(resolve::ParsedMap::parse(&g.map)?);
+    }
+    t.upload_parse_ms = start.elapsed().as_secs_f64() * 1000.0 / 3.0;
+    let start = Instant::now();
+    for _ in 0..3 {
+        std::hint::black_box(shared::sourcemaps::store::compress(&g.map));
+        std::hint::black_box(shared::sourcemaps::store::compress(&g.js));
+    }
+    t.upload_compress_ms = start.elapsed().as_secs_f64() * 1000.0 / 3.0;
     Ok(t)
 }
 
