@@ -237,8 +237,8 @@ pub fn generate(seed: u64, modules: usize) -> Generated {
         })
         .collect();
     let mut f = 0;
-    for m in 0..modules {
-        out.src = out.b.add_source(&sources[m]);
+    for (m, source) in sources.iter().enumerate() {
+        out.src = out.b.add_source(source);
         out.orig.clear();
         out.orig_line = 0;
         out.orig_line_start = 0;
