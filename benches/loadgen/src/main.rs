@@ -41,6 +41,8 @@ pub struct Opts {
     map_modules: usize,
     /// Size of the maps scenario's second upload (zipped), in MB.
     upload_mb: f64,
+    /// Passes over more maps than the cache holds, one event per map each.
+    map_passes: usize,
     /// WAL segments created and recycled before anything is measured.
     wal_segments: usize,
 }
@@ -81,6 +83,7 @@ fn parse_opts() -> anyhow::Result<Opts> {
         github_latency_ms: 100,
         map_modules: 600,
         upload_mb: 10.0,
+        map_passes: 4,
         wal_segments: env::PREALLOCATED_WAL_SEGMENTS,
     };
     let mut args = std::env::args().skip(1);
@@ -97,6 +100,7 @@ fn parse_opts() -> anyhow::Result<Opts> {
                 o.at_fresh = 2;
                 o.map_modules = 40;
                 o.upload_mb = 0.5;
+                o.map_passes = 1;
                 o.wal_segments = 4;
             }
             "--cairn" => o.cairn = val()?.into(),
@@ -404,7 +408,8 @@ async fn main() -> anyhow::Result<()> {
     // The maps scenario's uploads and first resolutions, on a server that has resolved nothing
     // yet (before any warm-up).
     let maps_world = if on("maps") {
-        let (world, setup) = maps::setup(&pool, &server, o.map_modules, o.upload_mb).await?;
+        let (world, setup) =
+            maps::setup(&pool, &server, o.map_modules, o.upload_mb, o.map_passes).await?;
         report::print_maps_setup(&setup);
         Some((world, setup))
     } else {

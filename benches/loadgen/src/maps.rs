@@ -9,8 +9,11 @@
 //! `--upload-mb` MB (several such maps, each with its own debug id), timed with the server's CPU.
 //! Then the first resolution: one event naming the main map, the first the server resolves
 //! since it started, timed and checked (its incident on the original file and line); one more
-//! for each map of the second bundle (cold cache, sequentially), the same event on the warm
-//! main map for comparison, and a burst of `concurrency` events at once on a map never used.
+//! for each map of the second bundle (cold cache, sequentially), and the same event on the warm
+//! main map for comparison. Then cache pressure: maps reckoned at twice the cache's budget (a
+//! third bundle, untimed), one event each, pass after pass, with the server's RSS after each.
+//! Last, cairn's own parsing and resolution functions timed in this process on the scenario's
+//! events. After the rounds ([`burst`]): `concurrency` events at once on a map never used.
 //!
 //! Load: envelopes of 100 events whose stacks are real chains of calls in the bundle (the top
 //! frame inside a function, each caller at one of its call sites), with `debug_meta.images`
@@ -455,12 +458,13 @@ async fn one_event(
 
 /// Builds the world, uploads the bundles and measures the first resolutions and the cache
 /// under pressure (see the module docs). `modules` sizes each bundle; `upload_mb` the second
-/// upload.
+/// upload; `passes` the cache pressure.
 pub async fn setup(
     pool: &PgPool,
     server: &env::Server,
     modules: usize,
     upload_mb: f64,
+    passes: usize,
 ) -> anyhow::Result<(World, Setup)> {
     let rss0 = server.rss_mib();
     let (project, token) = project(pool, server).await?;
@@ -472,7 +476,8 @@ pub async fn setup(
     let one = maps_gen::artifact_bundle(&[("main.js", &main)], "x").len() as f64;
     let count = ((upload_mb * 1e6 / one).ceil() as usize).max(1);
     let budget = shared::ingest::MAP_CACHE_BYTES;
-    let total = count.max((2 * budget).div_ceil(parsed_cost.max(1))) + 1;
+    // (At most 32: small maps, as in the smoke run, would need hundreds.)
+    let total = count.max((2 * budget).div_ceil(parsed_cost.max(1)).min(32)) + 1;
     let others: Vec<(String, Generated)> = (1..=total)
         .map(|s| {
             (
@@ -526,7 +531,7 @@ pub async fn setup(
         )
         .collect();
     let mut pressure = Vec::new();
-    for pass in 1..=4 {
+    for pass in 1..=passes {
         let t = Instant::now();
         for (name, g) in &cycle {
             one_event(pool, server, &world, g, name, 100 * pass).await?;
