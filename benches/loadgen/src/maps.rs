@@ -21,12 +21,17 @@
 //! isolate what resolution costs.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{bail, ensure, Context};
-use hyper::body::Bytes;
+use anyhow::ensure;
 use serde_json::{json, Value};
 use sqlx::PgPool;
+
+mod probe;
+mod upload;
+
+pub use probe::{burst, Burst, Timing};
+pub use upload::Upload;
 
 use crate::load::{self, MakeReq, Req};
 use crate::maps_gen::{self, Generated};
@@ -46,17 +51,6 @@ pub struct World {
     /// Maps uploaded besides the main one, with the names they are served as; the last is
     /// kept for the burst.
     pub others: Vec<(String, Generated)>,
-}
-
-/// A sentry-cli-style upload, measured.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    pub zip_bytes: usize,
-    pub unzipped_bytes: usize,
-    pub maps: usize,
-    pub chunks: usize,
-    pub wall: Duration,
-    pub server_cpu_s: f64,
 }
 
 /// What the setup measured.
@@ -88,30 +82,6 @@ pub struct Setup {
     /// `debug_meta`, `frames::resolve` on a warm cache, of which the map lookups alone, and
     /// `frames::apply`.
     pub timing: Timing,
-}
-
-/// See [`Setup::timing`].
-#[derive(Debug, Clone, Default)]
-pub struct Timing {
-    pub frames: f64,
-    pub parse_with_images_us: f64,
-    pub parse_without_us: f64,
-    pub resolve_us: f64,
-    pub lookups_us: f64,
-    pub apply_us: f64,
-    /// What assembling one map and its minified file costs (ms): parsing the map as assemble
-    /// does, and deflating both for storage (`store::compress`).
-    pub upload_parse_ms: f64,
-    pub upload_compress_ms: f64,
-}
-
-/// `concurrency` one-event envelopes at once on a map never used.
-#[derive(Debug, Clone)]
-pub struct Burst {
-    /// Latencies, sorted (ms).
-    pub ms: Vec<f64>,
-    pub server_cpu_s: f64,
-    pub peak_rss: f64,
 }
 
 fn code_file(name: &str) -> String {
@@ -150,154 +120,6 @@ async fn project(pool: &PgPool, server: &env::Server) -> anyhow::Result<(BenchPr
         commit: payloads::commit(4242),
     };
     Ok((project, token.token.expose().to_owned()))
-}
-
-/// One multipart chunk request as sentry-cli sends it (one `file_gzip` part per chunk).
-fn chunk_form(sum: &str, gz: &[u8]) -> Vec<u8> {
-    let mut body = format!(
-        "--cairnbenchboundary7f3a9c\r\nContent-Disposition: form-data; name=\"file_gzip\"; filename=\"{sum}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(gz);
-    body.extend_from_slice(b"\r\n--cairnbenchboundary7f3a9c--\r\n");
-    body
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let _ = enc.write_all(data);
-    enc.finish().unwrap_or_default()
-}
-
-/// Uploads `zip` the way sentry-cli 3.x does; the wall time of the whole and the server's CPU.
-async fn upload(
-    server: &env::Server,
-    token: &str,
-    zip: &[u8],
-    release: &str,
-) -> anyhow::Result<Duration> {
-    let auth = vec![("authorization", format!("Bearer {token}"))];
-    let addr = &server.addr;
-    let start = Instant::now();
-    let (status, body) = load::get(
-        addr,
-        &format!("/api/0/organizations/{ORG}/chunk-upload/"),
-        &auth,
-    )
-    .await?;
-    ensure!(status == 200, "chunk-upload options: {status}");
-    let options: Value = serde_json::from_slice(&body)?;
-    let size = options["chunkSize"].as_u64().context("chunkSize")? as usize;
-    let concurrency = options["concurrency"].as_u64().unwrap_or(1).max(1) as usize;
-    let url = format!(
-        "/api/0/{}",
-        options["url"]
-            .as_str()
-            .context("url")?
-            .trim_start_matches("/api/0/")
-    );
-    let chunks: Vec<&[u8]> = zip.chunks(size).collect();
-    let sums: Vec<String> = chunks
-        .iter()
-        .map(|c| shared::sourcemaps::chunks::sha1_hex(c))
-        .collect();
-    let assemble = Bytes::from(
-        json!({"checksum": shared::sourcemaps::chunks::sha1_hex(zip), "chunks": sums,
-               "projects": ["maps"], "version": release})
-        .to_string(),
-    );
-    let mut headers = auth.clone();
-    headers.push(("content-type", "application/json".into()));
-    let path = format!("/api/0/organizations/{ORG}/artifactbundle/assemble/");
-    let mut uploaded = false;
-    loop {
-        let (status, body) = load::request(addr, "POST", &path, &headers, assemble.clone()).await?;
-        ensure!(
-            status == 200,
-            "assemble: {status} {}",
-            String::from_utf8_lossy(&body)
-        );
-        let v: Value = serde_json::from_slice(&body)?;
-        let missing: Vec<String> = serde_json::from_value(v["missingChunks"].clone())?;
-        match v["state"].as_str() {
-            Some("ok") => return Ok(start.elapsed()),
-            Some("error") => bail!("assemble: {}", v["detail"]),
-            _ if !missing.is_empty() && !uploaded => {
-                let queue: Vec<(String, Vec<u8>)> = missing
-                    .iter()
-                    .filter_map(|m| sums.iter().position(|s| s == m))
-                    .map(|i| (sums[i].clone(), chunk_form(&sums[i], &gzip(chunks[i]))))
-                    .collect();
-                let queue = Arc::new(std::sync::Mutex::new(queue));
-                let tasks: Vec<_> = (0..concurrency)
-                    .map(|_| {
-                        let (queue, addr, url, auth) = (
-                            Arc::clone(&queue),
-                            addr.clone(),
-                            url.clone(),
-                            auth[0].1.clone(),
-                        );
-                        tokio::spawn(async move {
-                            loop {
-                                let next = queue.lock().ok().and_then(|mut q| q.pop());
-                                let Some((sum, form)) = next else { break };
-                                let headers = [
-                                    ("authorization", auth.clone()),
-                                    (
-                                        "content-type",
-                                        "multipart/form-data; boundary=cairnbenchboundary7f3a9c"
-                                            .to_owned(),
-                                    ),
-                                ];
-                                let (status, body) =
-                                    load::request(&addr, "POST", &url, &headers, Bytes::from(form))
-                                        .await?;
-                                ensure!(
-                                    status == 200,
-                                    "chunk {sum}: {status} {}",
-                                    String::from_utf8_lossy(&body)
-                                );
-                            }
-                            anyhow::Ok(())
-                        })
-                    })
-                    .collect();
-                for t in tasks {
-                    t.await??;
-                }
-                uploaded = true;
-            }
-            other => {
-                ensure!(
-                    start.elapsed() < Duration::from_secs(300),
-                    "assemble stuck in {other:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
-}
-
-/// Uploads a bundle of `maps`, measuring the wall time and the server's CPU.
-async fn measured_upload(
-    server: &env::Server,
-    token: &str,
-    maps: &[(&str, &Generated)],
-) -> anyhow::Result<Upload> {
-    let zip = maps_gen::artifact_bundle(maps, "shop@bench");
-    let cpu = diag::process_cpu_secs(server.pid());
-    let wall = upload(server, token, &zip, "shop@bench").await?;
-    Ok(Upload {
-        zip_bytes: zip.len(),
-        unzipped_bytes: maps.iter().map(|(_, g)| g.js.len() + g.map.len()).sum(),
-        maps: maps.len(),
-        chunks: zip
-            .len()
-            .div_ceil(shared::sourcemaps::Limits::DEFAULT.chunk),
-        wall,
-        server_cpu_s: diag::process_cpu_secs(server.pid()) - cpu,
-    })
 }
 
 /// A stack in `g` for fingerprint `f`: the top frame somewhere in one function, then up to
@@ -496,10 +318,10 @@ pub async fn setup(
         total,
         t.elapsed().as_secs_f64()
     );
-    let main_upload = measured_upload(server, &token, &[("main.js", &main)]).await?;
+    let main_upload = upload::measured_upload(server, &token, &[("main.js", &main)]).await?;
     let pairs: Vec<(&str, &Generated)> = others.iter().map(|(n, g)| (n.as_str(), g)).collect();
-    let big_upload = measured_upload(server, &token, &pairs[..count]).await?;
-    measured_upload(server, &token, &pairs[count..]).await?;
+    let big_upload = upload::measured_upload(server, &token, &pairs[..count]).await?;
+    upload::measured_upload(server, &token, &pairs[count..]).await?;
     let world = World {
         project,
         main: Arc::new(main),
@@ -541,7 +363,7 @@ pub async fn setup(
             server.rss_mib(),
         ));
     }
-    let timing = timing(pool, &world).await?;
+    let timing = probe::timing(pool, &world).await?;
     let setup = Setup {
         js_bytes: world.main.js.len(),
         map_bytes: world.main.map.len(),
@@ -560,139 +382,4 @@ pub async fn setup(
         timing,
     };
     Ok((world, setup))
-}
-
-/// Times, in this process, cairn's own functions on 2,000 of the scenario's events (see
-/// [`Setup::timing`]). The cache is warm: `frames::resolve` never reaches the database.
-async fn timing(pool: &PgPool, world: &World) -> anyhow::Result<Timing> {
-    use shared::sourcemaps::{frames, resolve, Limits};
-    let g = &world.main;
-    let map = Arc::new(resolve::ParsedMap::parse(&g.map)?);
-    let cache = resolve::MapCache::default();
-    let id = shared::sourcemaps::DebugId::parse(&g.debug_id).context("debug id")?;
-    cache.insert(PROJECT, &id, Arc::clone(&map));
-    let n = 2000;
-    let events: Vec<(Vec<u8>, Vec<u8>)> = (0..n)
-        .map(|i| {
-            let r = mix(i as u64 ^ 0x717);
-            let with = event(g, "main.js", i, r, &world.project.commit, "0", true);
-            let without = event(g, "main.js", i, r, &world.project.commit, "0", false);
-            (
-                with.to_string().into_bytes(),
-                without.to_string().into_bytes(),
-            )
-        })
-        .collect();
-    let mut t = Timing::default();
-    let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
-    let start = Instant::now();
-    for (_, without) in &events {
-        std::hint::black_box(shared::sentry::event_from_json(without)?);
-    }
-    t.parse_without_us = per(start.elapsed());
-    let start = Instant::now();
-    let mut parsed = Vec::with_capacity(n);
-    for (with, _) in &events {
-        parsed.push(shared::sentry::event_from_json(with)?);
-    }
-    t.parse_with_images_us = per(start.elapsed());
-    t.frames = parsed.iter().map(|e| e.frames.len()).sum::<usize>() as f64 / n as f64;
-    let start = Instant::now();
-    let mut resolutions = Vec::with_capacity(n);
-    for ev in &parsed {
-        let minified = frames::positions(&ev.frames);
-        resolutions.push(
-            frames::resolve(
-                pool,
-                &cache,
-                PROJECT,
-                &ev.debug_images,
-                &minified,
-                &Limits::DEFAULT,
-            )
-            .await?,
-        );
-    }
-    t.resolve_us = per(start.elapsed());
-    let start = Instant::now();
-    for ev in &parsed {
-        for f in &ev.frames {
-            if let (Some(line), Some(col)) = (f.line_number, f.column_number) {
-                std::hint::black_box(map.lookup(line, col));
-            }
-        }
-    }
-    t.lookups_us = per(start.elapsed());
-    let start = Instant::now();
-    for (ev, res) in parsed.iter_mut().zip(&resolutions) {
-        frames::apply(&mut ev.frames, res, "maps");
-    }
-    t.apply_us = per(start.elapsed());
-    ensure!(
-        resolutions
-            .iter()
-            .all(|r| r.frames.iter().all(Option::is_some)),
-        "a frame of the timed events did not resolve"
-    );
-    let start = Instant::now();
-    for _ in 0..3 {
-        std::hint::black_box(resolve::ParsedMap::parse(&g.map)?);
-    }
-    t.upload_parse_ms = start.elapsed().as_secs_f64() * 1000.0 / 3.0;
-    let start = Instant::now();
-    for _ in 0..3 {
-        std::hint::black_box(shared::sourcemaps::store::compress(&g.map));
-        std::hint::black_box(shared::sourcemaps::store::compress(&g.js));
-    }
-    t.upload_compress_ms = start.elapsed().as_secs_f64() * 1000.0 / 3.0;
-    Ok(t)
-}
-
-/// `concurrency` one-event envelopes at once, on a map no event has named yet.
-pub async fn burst(
-    server: &env::Server,
-    world: &World,
-    concurrency: usize,
-) -> anyhow::Result<Burst> {
-    let (name, last) = world.others.last().context("no map for the burst")?;
-    let reqs: Vec<Req> = (0..concurrency)
-        .map(|n| {
-            let id = payloads::event_id("maps-burst", n, 0, 0);
-            let ev = event(
-                last,
-                name,
-                n,
-                mix(n as u64),
-                &world.project.commit,
-                &id,
-                true,
-            );
-            scenarios::envelope(&world.project, &[ev])
-        })
-        .collect();
-    server.reset_peak_rss();
-    let cpu = diag::process_cpu_secs(server.pid());
-    let tasks: Vec<_> = reqs
-        .into_iter()
-        .map(|r| {
-            let addr = server.addr.clone();
-            tokio::spawn(async move {
-                let t = Instant::now();
-                let (status, _) =
-                    load::request(&addr, r.method, &r.path, &r.headers, r.body).await?;
-                ensure!(status == 200, "burst: {status}");
-                anyhow::Ok(t.elapsed().as_secs_f64() * 1000.0)
-            })
-        })
-        .collect();
-    let mut ms = Vec::new();
-    for t in tasks {
-        ms.push(t.await??);
-    }
-    ms.sort_by(f64::total_cmp);
-    Ok(Burst {
-        ms,
-        server_cpu_s: diag::process_cpu_secs(server.pid()) - cpu,
-        peak_rss: server.peak_rss_mib(),
-    })
 }
