@@ -310,6 +310,12 @@ fn process_ticks(pid: u32) -> Option<u64> {
     Some(n.get(11)?.parse::<u64>().ok()? + n.get(12)?.parse::<u64>().ok()?)
 }
 
+/// A process's CPU time so far (user and system), in seconds, to 10 ms.
+pub fn process_cpu_secs(pid: u32) -> f64 {
+    // USER_HZ is 100 on Linux.
+    process_ticks(pid).unwrap_or(0) as f64 / 100.0
+}
+
 fn proc_stat() -> Option<(u64, u64)> {
     let text = std::fs::read_to_string("/proc/stat").ok()?;
     let line = text.lines().next()?;

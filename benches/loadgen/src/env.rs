@@ -136,6 +136,11 @@ impl Server {
         let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
     }
 
+    /// Resident memory now, in MiB.
+    pub fn rss_mib(&self) -> f64 {
+        status_kib(self.child.id(), "VmRSS:").unwrap_or(0) as f64 / 1024.0
+    }
+
     /// Peak RSS since start or the last reset, in MiB.
     pub fn peak_rss_mib(&self) -> f64 {
         status_kib(self.child.id(), "VmHWM:").unwrap_or(0) as f64 / 1024.0

@@ -148,17 +148,26 @@ pub async fn get(
     path: &str,
     headers: &[(&'static str, String)],
 ) -> anyhow::Result<(u16, Bytes)> {
+    request(addr, "GET", path, headers, Bytes::new()).await
+}
+
+/// One request on a connection of its own: the status and the body.
+pub async fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&'static str, String)],
+    body: Bytes,
+) -> anyhow::Result<(u16, Bytes)> {
     let mut sender = connect(addr).await?;
     let mut b = hyper::Request::builder()
-        .method("GET")
+        .method(method)
         .uri(path)
         .header("host", addr);
     for (k, v) in headers {
         b = b.header(*k, v);
     }
-    let resp = sender
-        .send_request(b.body(Full::new(Bytes::new()))?)
-        .await?;
+    let resp = sender.send_request(b.body(Full::new(body))?).await?;
     let status = resp.status().as_u16();
     Ok((status, resp.into_body().collect().await?.to_bytes()))
 }

@@ -8,6 +8,8 @@ mod ceiling;
 mod diag;
 mod env;
 mod load;
+mod maps;
+mod maps_gen;
 mod payloads;
 mod report;
 mod scenarios;
@@ -35,15 +37,24 @@ pub struct Opts {
     query_concurrency: usize,
     at_fresh: usize,
     github_latency_ms: u64,
+    /// Modules in each generated bundle of the maps scenario.
+    map_modules: usize,
+    /// Size of the maps scenario's second upload (zipped), in MB.
+    upload_mb: f64,
+    /// Passes over more maps than the cache holds, one event per map each.
+    map_passes: usize,
     /// WAL segments created and recycled before anything is measured.
     wal_segments: usize,
 }
 
 const HELP: &str =
     "usage: cairn-loadgen [--smoke] [--duration S] [--runs N] [--concurrency C] [--pool N]
-                     [--scenarios spread,hot,batched,envelope,query,at] [--cairn PATH]
+                     [--scenarios spread,hot,batched,envelope,maps,query,at] [--cairn PATH]
                      [--query-incidents N] [--query-events N,M] [--query-concurrency C]
-                     [--at-fresh N] [--github-latency-ms MS]
+                     [--at-fresh N] [--github-latency-ms MS] [--map-modules N] [--upload-mb MB]
+  maps     envelopes whose frames resolve through an uploaded source map (a generated bundle of
+           --map-modules modules, 600), the same without debug_meta, the first resolutions, and
+           the upload of a bundle of --upload-mb MB zipped (10)
   at       incidents located at a checkout (runs after query, on its world): cached, and
            --at-fresh uncached listings against a fake GitHub answering after MS (100)
   --smoke  seconds-long run for CI (no thresholds)";
@@ -59,15 +70,20 @@ fn parse_opts() -> anyhow::Result<Opts> {
         runs: 3,
         concurrency: 64,
         pool: 16,
-        scenarios: ["spread", "hot", "batched", "envelope", "query", "at"]
-            .map(String::from)
-            .to_vec(),
+        scenarios: [
+            "spread", "hot", "batched", "envelope", "maps", "query", "at",
+        ]
+        .map(String::from)
+        .to_vec(),
         projects: 100,
         query_incidents: 10_000,
         query_events: vec![100_000, 1_000_000],
         query_concurrency: 2,
         at_fresh: 10,
         github_latency_ms: 100,
+        map_modules: 600,
+        upload_mb: 10.0,
+        map_passes: 4,
         wal_segments: env::PREALLOCATED_WAL_SEGMENTS,
     };
     let mut args = std::env::args().skip(1);
@@ -82,6 +98,9 @@ fn parse_opts() -> anyhow::Result<Opts> {
                 o.query_incidents = 500;
                 o.query_events = vec![2_000, 20_000];
                 o.at_fresh = 2;
+                o.map_modules = 40;
+                o.upload_mb = 0.5;
+                o.map_passes = 1;
                 o.wal_segments = 4;
             }
             "--cairn" => o.cairn = val()?.into(),
@@ -100,6 +119,8 @@ fn parse_opts() -> anyhow::Result<Opts> {
             "--query-concurrency" => o.query_concurrency = val()?.parse()?,
             "--at-fresh" => o.at_fresh = val()?.parse()?,
             "--github-latency-ms" => o.github_latency_ms = val()?.parse()?,
+            "--map-modules" => o.map_modules = val()?.parse()?,
+            "--upload-mb" => o.upload_mb = val()?.parse()?,
             "-h" | "--help" => {
                 println!("{HELP}");
                 std::process::exit(0);
@@ -384,6 +405,16 @@ async fn main() -> anyhow::Result<()> {
         ("pgb-batch", Script::Batch, script(Script::Batch)?),
     ];
 
+    // The maps scenario's uploads and first resolutions, on a server that has resolved nothing
+    // yet (before any warm-up).
+    let maps_world = if on("maps") {
+        let (world, setup) =
+            maps::setup(&pool, &server, o.map_modules, o.upload_mb, o.map_passes).await?;
+        report::print_maps_setup(&setup);
+        Some((world, setup))
+    } else {
+        None
+    };
     // Every ingest scenario writes to the incidents the warm-up creates (batched and envelope
     // included: without it they would measure creating incidents, which pgbench's seeded
     // tables never do).
@@ -399,15 +430,31 @@ async fn main() -> anyhow::Result<()> {
             t.elapsed().as_secs_f64()
         );
     }
+    if let Some((world, _)) = &maps_world {
+        let t = Instant::now();
+        let failed = load::send_all(&server.addr, maps::warmup(world), 8).await?;
+        // Each variant should have made its own FINGERPRINTS incidents (fewer: a grouping the
+        // two would not share).
+        let incidents: i64 =
+            sqlx::query_scalar("select count(*) from incidents where project_id = $1")
+                .bind(maps::PROJECT)
+                .fetch_one(&pool)
+                .await?;
+        println!(
+            "warm-up: {} maps events (with and without images) in {:.1} s ({failed} requests failed); the maps project has {incidents} incidents",
+            2 * scenarios::FINGERPRINTS,
+            t.elapsed().as_secs_f64()
+        );
+    }
     diag::reset(&pool).await?;
     let mut rows: Vec<Row> = Vec::new();
-    let ingest = ["spread", "hot", "batched", "envelope"]
+    let ingest = ["spread", "hot", "batched", "envelope", "maps"]
         .iter()
         .any(|s| on(s));
     for run in (1..=o.runs).filter(|_| ingest) {
         println!("round {run}/{}", o.runs);
         let mut round = report::Round::default();
-        let batching = on("batched") || on("envelope");
+        let batching = on("batched") || on("envelope") || on("maps");
         for (name, kind, path) in &scripts {
             if matches!(kind, Script::Batch) && !batching {
                 continue;
@@ -435,6 +482,12 @@ async fn main() -> anyhow::Result<()> {
         if on("envelope") {
             let make = scenarios::envelopes(Arc::clone(&projects), tag("envelope"));
             round.envelope = Some(ingest_scenario("envelope", make, &o, &server, &pool).await?);
+        }
+        if let Some((world, _)) = &maps_world {
+            let make = maps::envelopes(world, tag("maps"), true);
+            round.maps = Some(ingest_scenario("maps", make, &o, &server, &pool).await?);
+            let make = maps::envelopes(world, tag("maps-raw"), false);
+            round.maps_raw = Some(ingest_scenario("maps-raw", make, &o, &server, &pool).await?);
         }
         // The ceiling again, on the tables as this round's writes left them (see
         // `Round::ceiling_tps`).
@@ -477,7 +530,19 @@ async fn main() -> anyhow::Result<()> {
             rows.push(at_scenario(&o, &server, &pool, &session, world, github).await?);
         }
     }
+    // The burst last: the memory it takes stays with the server (malloc keeps it), and would
+    // count in every later scenario's peak.
+    let burst = match &maps_world {
+        Some((world, _)) => Some(maps::burst(&server, world, o.concurrency).await?),
+        None => None,
+    };
     report::print(&rows);
+    if let Some((_, setup)) = &maps_world {
+        report::print_maps_setup(setup);
+    }
+    if let Some(b) = &burst {
+        report::print_maps_burst(b);
+    }
     diag::report(&pool).await?;
     drop(server);
     drop(cluster);

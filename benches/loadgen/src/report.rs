@@ -72,6 +72,9 @@ pub struct Round {
     pub hot: Option<Sample>,
     pub batched: Option<Sample>,
     pub envelope: Option<Sample>,
+    /// Envelopes whose frames resolve through an uploaded map, and the same without images.
+    pub maps: Option<Sample>,
+    pub maps_raw: Option<Sample>,
 }
 
 impl Round {
@@ -236,18 +239,26 @@ pub fn print(rows: &[Row]) {
             );
         }
         type Pick = fn(&Round) -> Option<&Sample>;
-        let scen: [(&str, Pick); 4] = [
+        let scen: [(&str, Pick); 6] = [
             ("spread", |r| r.spread.as_ref()),
             ("hot", |r| r.hot.as_ref()),
             ("batched (array)", |r| r.batched.as_ref()),
             ("batched (envlp)", |r| r.envelope.as_ref()),
+            ("maps (resolved)", |r| r.maps.as_ref()),
+            ("maps (no image)", |r| r.maps_raw.as_ref()),
         ];
         for (name, pick) in scen {
             let samples: Vec<&Sample> = rounds.iter().filter_map(|r| pick(r)).collect();
             if samples.is_empty() {
                 continue;
             }
-            let ratio = if name == "hot" {
+            let ratio = if name.starts_with("maps") {
+                let r: Vec<f64> = rounds
+                    .iter()
+                    .filter_map(|r| Some(pick(r)?.events_per_s / r.envelope.as_ref()?.events_per_s))
+                    .collect();
+                (!r.is_empty()).then(|| (median(r), "envelope"))
+            } else if name == "hot" {
                 let r: Vec<f64> = rounds
                     .iter()
                     .filter_map(|r| {
@@ -322,4 +333,91 @@ pub fn print(rows: &[Row]) {
         }
     }
     print_against_batch(&rounds);
+    let resolved: Vec<f64> = rounds
+        .iter()
+        .filter_map(|r| Some(r.maps.as_ref()?.events_per_s / r.maps_raw.as_ref()?.events_per_s))
+        .collect();
+    if !resolved.is_empty() {
+        println!(
+            "(maps resolved against the same envelopes without debug_meta, median of the rounds: {:.2} ×; by round {:?})",
+            median(resolved.clone()),
+            resolved.iter().map(|r| (r * 100.0).round() / 100.0).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// The maps scenario's setup: the bundle, the uploads and the first resolutions.
+pub fn print_maps_setup(s: &crate::maps::Setup) {
+    println!(
+        "maps setup: bundle {:.2} MB, map {:.2} MB, {} mappings, {} sources; cairn reckons one parsed map at {:.1} MiB (ingest cache budget {} MiB)",
+        s.js_bytes as f64 / 1e6,
+        s.map_bytes as f64 / 1e6,
+        s.tokens,
+        s.sources,
+        s.parsed_cost as f64 / 1048576.0,
+        shared::ingest::MAP_CACHE_BYTES / 1048576
+    );
+    for (name, u) in [
+        ("main bundle", &s.main_upload),
+        ("big bundle", &s.big_upload),
+    ] {
+        println!(
+            "  upload {name}: {:.2} MB zipped ({:.1} MB of files, {} maps, {} chunks): wall {:.2} s, server cpu {:.2} s",
+            u.zip_bytes as f64 / 1e6,
+            u.unzipped_bytes as f64 / 1e6,
+            u.maps,
+            u.chunks,
+            u.wall.as_secs_f64(),
+            u.server_cpu_s
+        );
+    }
+    let cold_ms: Vec<f64> = s.cold.iter().map(|c| c.0).collect();
+    let cold_cpu: Vec<f64> = s.cold.iter().map(|c| c.1).collect();
+    println!(
+        "  first resolution (request latency, incident checked): first map after start {:.1} ms (server cpu {:.2} s); other cold maps median {:.1} ms (cpu {:.2} s) {:?}; warm median {:.1} ms {:?}",
+        s.first_ms,
+        s.first_cpu_s,
+        median(cold_ms.clone()),
+        median(cold_cpu),
+        cold_ms.iter().map(|x| x.round()).collect::<Vec<_>>(),
+        median(s.warm_ms.clone()),
+        s.warm_ms.iter().map(|x| (x * 10.0).round() / 10.0).collect::<Vec<_>>()
+    );
+    println!(
+        "  server RSS: {:.1} MiB before the uploads, {:.1} after them, {:.1} after the cold resolutions",
+        s.rss[0], s.rss[1], s.rss[2]
+    );
+    println!(
+        "  cache pressure: {} maps (reckoned {:.0} MiB together, budget {} MiB), one event each per pass: {}",
+        s.pressure_maps,
+        (s.pressure_maps * s.parsed_cost) as f64 / 1048576.0,
+        shared::ingest::MAP_CACHE_BYTES / 1048576,
+        s.pressure
+            .iter()
+            .enumerate()
+            .map(|(i, (ms, rss))| format!("pass {}: {ms:.1} ms per event, RSS after {rss:.1} MiB", i + 1))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    let t = &s.timing;
+    println!(
+        "  in-process, per event of {:.1} frames (µs): parse with debug_meta {:.1}, without {:.1}; frames::resolve (warm) {:.1}, of which lookups {:.1}; frames::apply {:.1}",
+        t.frames, t.parse_with_images_us, t.parse_without_us, t.resolve_us, t.lookups_us, t.apply_us
+    );
+    println!(
+        "  in-process, per map and its minified file: parsing the map {:.1} ms, deflating both for storage {:.1} ms",
+        t.upload_parse_ms, t.upload_compress_ms
+    );
+}
+
+/// The cold burst of the maps scenario.
+pub fn print_maps_burst(b: &crate::maps::Burst) {
+    println!(
+        "maps cold burst: {} one-event envelopes at once on a map never used: p50 {:.0} ms, max {:.0} ms, server cpu {:.2} s, peak RSS {:.1} MiB",
+        b.ms.len(),
+        median(b.ms.clone()),
+        b.ms.last().copied().unwrap_or(f64::NAN),
+        b.server_cpu_s,
+        b.peak_rss
+    );
 }

@@ -15,7 +15,7 @@ pub const FINGERPRINTS: usize = 1000;
 pub const BATCH: usize = 100;
 
 /// A cheap per-worker pseudo-random sequence (splitmix64), deterministic per run.
-fn mix(mut x: u64) -> u64 {
+pub fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -105,7 +105,7 @@ pub fn envelopes(projects: Arc<Vec<BenchProject>>, run: String) -> MakeReq {
 }
 
 /// One envelope of `events` for project `p`.
-fn envelope(p: &BenchProject, events: &[serde_json::Value]) -> Req {
+pub fn envelope(p: &BenchProject, events: &[serde_json::Value]) -> Req {
     Req {
         method: "POST",
         path: format!("/api/{}/envelope/", p.sentry_id),
