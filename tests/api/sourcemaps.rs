@@ -78,22 +78,7 @@ fn request(bytes: &[u8], projects: &[&str]) -> AssembleRequest {
 
 async fn upload_project(app: &TestApp, repo: &str) -> tokens::TokenProject {
     let (_, project) = app.project(repo).await;
-    let project_id = project["project_id"].as_str().unwrap();
-    let owner = repo.split('/').next().unwrap();
-    let new = tokens::create(
-        &app.pool,
-        project_id,
-        None,
-        Some("ci"),
-        "http://127.0.0.1:3000",
-        owner,
-    )
-    .await
-    .unwrap();
-    tokens::authenticate(&app.pool, new.token.expose())
-        .await
-        .unwrap()
-        .unwrap()
+    upload_token_project(app, project["project_id"].as_str().unwrap()).await
 }
 
 #[tokio::test]
@@ -237,9 +222,7 @@ async fn a_bundle_uploaded_in_chunks_is_assembled_once_and_resolves_minified_fra
     assert_eq!(left, 0, "assembled chunks are deleted");
 
     // An event's frames, Sentry's order (b's call of a, then a's throw), through the map.
-    let images = frames::images(
-        &json!({"images": [{"type": "sourcemap", "code_file": "app:///app.js", "debug_id": ID}]}),
-    );
+    let images = vec![frames::image("app:///app.js", ID).unwrap()];
     let frame = |column| MinifiedFrame {
         abs_path: None,
         filename: Some("app:///app.js"),
@@ -434,13 +417,7 @@ async fn ingest_groups_minified_events_on_the_original_line_their_uploaded_map_g
     // Arrange: the bundle's maps uploaded for the project.
     let app = TestApp::spawn().await;
     let sentry = crate::sentry::SentryProject::create(&app, "acme/checkout-web").await;
-    let new = tokens::create(&app.pool, &sentry.project_id, None, None, &app.addr, "acme")
-        .await
-        .unwrap();
-    let project = tokens::authenticate(&app.pool, new.token.expose())
-        .await
-        .unwrap()
-        .unwrap();
+    let project = upload_token_project(&app, &sentry.project_id).await;
     let bytes = bundle_zip();
     chunks::store(&app.pool, &project.project_id, &chunked(&bytes))
         .await
@@ -582,6 +559,8 @@ async fn events_before_their_map(
     (sentry, project)
 }
 
+/// The project of a new upload token for `project_id` (of owner `acme`), as the uploads routes
+/// see it.
 async fn upload_token_project(app: &TestApp, project_id: &str) -> tokens::TokenProject {
     let new = tokens::create(&app.pool, project_id, None, None, &app.addr, "acme")
         .await

@@ -122,10 +122,9 @@ fn sentry_cli(major: u8, token: &str, dir: &Path) -> tokio::process::Command {
     cmd
 }
 
-async fn uploads_and_resolves(major: u8) {
-    let app = TestApp::spawn().await;
-    let project = SentryProject::create(&app, REPO).await;
-    let new = tokens::create(
+/// A new upload token for `project`, as its admin mints one.
+async fn upload_token(app: &TestApp, project: &SentryProject) -> tokens::NewToken {
+    tokens::create(
         &app.pool,
         &project.project_id,
         None,
@@ -134,7 +133,13 @@ async fn uploads_and_resolves(major: u8) {
         "acme",
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+async fn uploads_and_resolves(major: u8) {
+    let app = TestApp::spawn().await;
+    let project = SentryProject::create(&app, REPO).await;
+    let new = upload_token(&app, &project).await;
     let checkout = Checkout::new();
     let repo = checkout.repo();
 
@@ -323,16 +328,7 @@ async fn listed(app: &TestApp, project: &SentryProject) -> Vec<Value> {
 async fn maps_uploaded_after_the_event_still_put_its_incident_on_the_original_line() {
     let app = TestApp::spawn().await;
     let project = SentryProject::create(&app, REPO).await;
-    let new = tokens::create(
-        &app.pool,
-        &project.project_id,
-        None,
-        Some("ci"),
-        &app.addr,
-        "acme",
-    )
-    .await
-    .unwrap();
+    let new = upload_token(&app, &project).await;
     let checkout = Checkout::new();
     let repo = checkout.repo();
     let mut esbuild = tokio::process::Command::new(installed(".bin/esbuild"));

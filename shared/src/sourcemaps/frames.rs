@@ -25,18 +25,6 @@ pub struct Image {
     pub debug_id: DebugId,
 }
 
-/// The `sourcemap` images of an event's `debug_meta` (other types and malformed entries skipped).
-pub fn images(debug_meta: &serde_json::Value) -> Vec<Image> {
-    let Some(list) = debug_meta.get("images").and_then(|v| v.as_array()) else {
-        return Vec::new();
-    };
-    list.iter()
-        .take(MAX_IMAGES)
-        .filter(|i| i.get("type").and_then(|t| t.as_str()) == Some("sourcemap"))
-        .filter_map(|i| image(i.get("code_file")?.as_str()?, i.get("debug_id")?.as_str()?))
-        .collect()
-}
-
 /// A `sourcemap` image from its `code_file` and `debug_id` (`None` when the id is no UUID).
 pub fn image(code_file: &str, debug_id: &str) -> Option<Image> {
     Some(Image {
@@ -246,6 +234,14 @@ mod tests {
 
     const ID: &str = "c941c6bd-3a1e-4b2f-9d3c-1f2e3d4c5b6a";
 
+    /// The images of an event whose `debug_meta` is `meta`, as the Sentry reader keeps them.
+    fn images_of(meta: serde_json::Value) -> Vec<Image> {
+        let event = serde_json::json!({"message": "x", "debug_meta": meta});
+        crate::sentry::event_from_json(event.to_string().as_bytes())
+            .unwrap()
+            .debug_images
+    }
+
     #[test]
     fn frames_find_their_image_by_abs_path_then_filename() {
         let meta = serde_json::json!({"images": [
@@ -255,7 +251,7 @@ mod tests {
             {"type": "sourcemap", "code_file": "no-id.js"},
             {"type": "sourcemap", "code_file": "bad-id.js", "debug_id": "nope"},
         ]});
-        let images = images(&meta);
+        let images = images_of(meta);
         assert_eq!(images.len(), 2);
         assert_eq!(images[1].debug_id.as_str(), ID);
         let frame = |abs_path, filename| MinifiedFrame {
@@ -272,8 +268,8 @@ mod tests {
         );
         assert_eq!(image_for(&images, &browser), Some(&images[1]));
         assert_eq!(image_for(&images, &frame(Some("other.js"), None)), None);
-        assert!(super::images(&serde_json::json!({"images": "x"})).is_empty());
-        assert!(super::images(&serde_json::Value::Null).is_empty());
+        assert!(images_of(serde_json::json!({"images": "x"})).is_empty());
+        assert!(images_of(serde_json::Value::Null).is_empty());
     }
 
     #[test]

@@ -321,46 +321,49 @@ async fn locate(
             .execute(&mut *tx)
             .await?;
     }
-    for (commit, g) in &commits {
-        let top = top_of(g);
-        sqlx::query(
-            "with loc as (
-                 update incident_commits
-                    set file_path = $3, line_number = $4, column_number = $5, function = $6
-                  where incident_id = $1 and commit_sha = $2)
-             update incident_commit_frames set frames = $7::jsonb
-              where incident_id = $1 and commit_sha = $2",
-        )
-        .bind(incident_id)
-        .bind(commit)
-        .bind(top.file_path.as_deref())
-        .bind(top.line_number.map(|v| v as i32))
-        .bind(top.column_number.map(|v| v as i32))
-        .bind(top.function.as_deref())
-        .bind(frames_json(&g.frames))
-        .execute(&mut *tx)
-        .await?;
-    }
-    for (deployment, g) in &pending {
-        let top = top_of(g);
-        sqlx::query(
-            "update incident_events
-                set pending_location = jsonb_build_object('file_path', $3::text, 'line_number', $4::int,
-                                                          'column_number', $5::int, 'function', $6::text,
-                                                          'frames', $7::jsonb)
-              where incident_id = $1 and deployment_id = $2 and commit_sha is null
-                and pending_location is not null",
-        )
-        .bind(incident_id)
-        .bind(deployment)
-        .bind(top.file_path.as_deref())
-        .bind(top.line_number.map(|v| v as i32))
-        .bind(top.column_number.map(|v| v as i32))
-        .bind(top.function.as_deref())
-        .bind(frames_json(&g.frames))
-        .execute(&mut *tx)
-        .await?;
-    }
+    // Each commit's row and each waiting deployment's events, in one statement each.
+    let (shas, commit_rows) = rows_of(&commits);
+    sqlx::query(
+        "with l as (
+             select * from unnest($2::text[], $3::text[], $4::int4[], $5::int4[], $6::text[], $7::text[])
+                 as l(commit_sha, file_path, line_number, column_number, function, frames)),
+         loc as (
+             update incident_commits c
+                set file_path = l.file_path, line_number = l.line_number,
+                    column_number = l.column_number, function = l.function
+               from l where c.incident_id = $1 and c.commit_sha = l.commit_sha)
+         update incident_commit_frames f set frames = l.frames::jsonb
+           from l where f.incident_id = $1 and f.commit_sha = l.commit_sha",
+    )
+    .bind(incident_id)
+    .bind(&shas)
+    .bind(&commit_rows.0)
+    .bind(&commit_rows.1)
+    .bind(&commit_rows.2)
+    .bind(&commit_rows.3)
+    .bind(&commit_rows.4)
+    .execute(&mut *tx)
+    .await?;
+    let (deployments, pending_rows) = rows_of(&pending);
+    sqlx::query(
+        "update incident_events e
+            set pending_location = jsonb_build_object('file_path', l.file_path,
+                    'line_number', l.line_number, 'column_number', l.column_number,
+                    'function', l.function, 'frames', l.frames::jsonb)
+           from unnest($2::text[], $3::text[], $4::int4[], $5::int4[], $6::text[], $7::text[])
+                as l(deployment_id, file_path, line_number, column_number, function, frames)
+          where e.incident_id = $1 and e.deployment_id = l.deployment_id and e.commit_sha is null
+            and e.pending_location is not null",
+    )
+    .bind(incident_id)
+    .bind(&deployments)
+    .bind(&pending_rows.0)
+    .bind(&pending_rows.1)
+    .bind(&pending_rows.2)
+    .bind(&pending_rows.3)
+    .bind(&pending_rows.4)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "delete from sourcemap_waits
           where project_id = $1 and incident_id = $2 and debug_id = any($3::uuid[])",
@@ -427,6 +430,29 @@ fn top_of(g: &Grouped) -> OutFrame {
         function: None,
         in_app: false,
     })
+}
+
+/// Locations as columns (file, line, column, function, frames), keyed as given.
+type Columns = (
+    Vec<Option<String>>,
+    Vec<Option<i32>>,
+    Vec<Option<i32>>,
+    Vec<Option<String>>,
+    Vec<String>,
+);
+
+/// `(key, regrouped event)` pairs as the keys and the [`Columns`] of their locations.
+fn rows_of(located: &[(String, Grouped)]) -> (Vec<&str>, Columns) {
+    let mut columns = Columns::default();
+    for (_, g) in located {
+        let top = top_of(g);
+        columns.0.push(top.file_path);
+        columns.1.push(top.line_number.map(|v| v as i32));
+        columns.2.push(top.column_number.map(|v| v as i32));
+        columns.3.push(top.function);
+        columns.4.push(frames_json(&g.frames));
+    }
+    (located.iter().map(|(k, _)| k.as_str()).collect(), columns)
 }
 
 /// Frames as ingest stores them.
